@@ -1,0 +1,14 @@
+//! `offboard`: offboard leavers in bulk on an ONLYOFFICE DocSpace portal.
+//!
+//! The binary (`src/main.rs`) only parses the command line and exits with what
+//! [`commands::run`] returns. See ARCHITECTURE.md for the map of the modules.
+
+// Diagnostics are the error type of manifest checking: built once per problem, never
+// in a hot path, so their size does not matter more than their readability.
+#![allow(clippy::result_large_err)]
+
+pub mod cli;
+pub mod commands;
+pub mod exit;
+pub mod manifest;
+pub mod report;

@@ -1,0 +1,330 @@
+//! Manifest diagnostics as text: a snippet per problem (miette), a JSON array, or
+//! GitHub workflow commands that annotate a pull request's files.
+
+use std::fmt::Write as _;
+use std::sync::Arc;
+
+use miette::{
+    GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError, MietteSpanContents,
+    NamedSource, SourceCode, SourceSpan, SpanContents,
+};
+use serde::Serialize;
+
+use crate::manifest::{Diagnostic, Severity, SourceFile};
+
+/// How `offboard validate` prints its findings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DiagnosticFormat {
+    /// A source snippet for each problem (to stderr).
+    Human,
+    /// A JSON array of objects: file, line, column, pointer, severity, code, message.
+    Json,
+    /// GitHub Actions workflow commands (`::error file=…,line=…,col=…::…`).
+    Github,
+}
+
+/// Terminal styling for the human format.
+#[derive(Debug, Clone, Copy)]
+pub struct Style {
+    pub color: bool,
+    pub unicode: bool,
+    pub width: usize,
+}
+
+impl Style {
+    /// Plain output of a fixed width: for pipes, files, CI logs and tests.
+    pub fn plain() -> Self {
+        Self {
+            color: false,
+            unicode: true,
+            width: 100,
+        }
+    }
+}
+
+/// One diagnostic as a snippet with its labels, help and place.
+pub fn human(diagnostic: &Diagnostic, style: Style) -> String {
+    let theme = match (style.unicode, style.color) {
+        (true, true) => GraphicalTheme::unicode(),
+        (true, false) => GraphicalTheme::unicode_nocolor(),
+        (false, _) => GraphicalTheme::ascii(),
+    };
+    let handler = GraphicalReportHandler::new_themed(theme)
+        .with_width(style.width)
+        .with_links(false)
+        .with_context_lines(1);
+    let mut out = String::new();
+    let report = Renderable::new(diagnostic);
+    if handler.render_report(&mut out, &report).is_err() {
+        // Rendering into a String cannot fail; keep a plain line just in case.
+        out = format!(
+            "{}: {}\n",
+            diagnostic.location.source.name, diagnostic.message
+        );
+    }
+    out
+}
+
+/// A closing line for one file: `valid: m.yaml (12 leavers)` or `invalid: …`.
+pub fn file_summary(name: &str, leavers: Option<usize>, diagnostics: &[Diagnostic]) -> String {
+    let errors = diagnostics.iter().filter(|d| d.is_error()).count();
+    let warnings = diagnostics.len() - errors;
+    let mut counts = Vec::new();
+    if let Some(n) = leavers.filter(|_| errors == 0) {
+        counts.push(plural(n, "leaver"));
+    }
+    if errors > 0 {
+        counts.push(plural(errors, "error"));
+    }
+    if warnings > 0 {
+        counts.push(plural(warnings, "warning"));
+    }
+    let verdict = if errors == 0 { "valid" } else { "invalid" };
+    format!("{verdict}: {name} ({})", counts.join(", "))
+}
+
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
+
+#[derive(Serialize)]
+struct JsonDiagnostic<'a> {
+    file: &'a str,
+    line: Option<usize>,
+    column: Option<usize>,
+    pointer: &'a str,
+    severity: Severity,
+    code: &'a str,
+    message: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    help: Option<&'a str>,
+}
+
+/// All diagnostics as one JSON array (pretty, newline-terminated).
+pub fn json<'a>(diagnostics: impl IntoIterator<Item = &'a Diagnostic>) -> String {
+    let items: Vec<JsonDiagnostic<'_>> = diagnostics
+        .into_iter()
+        .map(|d| {
+            let place = d.location.place();
+            JsonDiagnostic {
+                file: &d.location.source.name,
+                line: place.map(|p| p.line),
+                column: place.map(|p| p.column),
+                pointer: &d.pointer,
+                severity: d.severity,
+                code: d.code,
+                message: &d.message,
+                help: d.help.as_deref(),
+            }
+        })
+        .collect();
+    let mut text = serde_json::to_string_pretty(&items).expect("diagnostics serialize");
+    text.push('\n');
+    text
+}
+
+/// One GitHub workflow command for a diagnostic.
+pub fn github(diagnostic: &Diagnostic) -> String {
+    let command = match diagnostic.severity {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+    };
+    let mut properties = format!("file={}", escape_property(&diagnostic.location.source.name));
+    if let Some(place) = diagnostic.location.place() {
+        let _ = write!(properties, ",line={},col={}", place.line, place.column);
+    }
+    let _ = write!(properties, ",title={}", escape_property(diagnostic.code));
+    let mut message = diagnostic.message.clone();
+    if let Some(help) = &diagnostic.help {
+        let _ = write!(message, "\nhelp: {help}");
+    }
+    format!("::{command} {properties}::{}\n", escape_data(&message))
+}
+
+fn escape_data(text: &str) -> String {
+    text.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+fn escape_property(text: &str) -> String {
+    escape_data(text).replace(':', "%3A").replace(',', "%2C")
+}
+
+/// A [`Diagnostic`] as miette wants it: its source shared, not copied.
+struct Renderable<'a> {
+    diagnostic: &'a Diagnostic,
+    source: NamedSource<SharedSource>,
+    related: Vec<RelatedNote>,
+}
+
+impl<'a> Renderable<'a> {
+    fn new(diagnostic: &'a Diagnostic) -> Self {
+        let source = &diagnostic.location.source;
+        let related = diagnostic
+            .related
+            .iter()
+            .filter(|r| !Arc::ptr_eq(&r.location.source, source) && r.location.span.is_some())
+            .map(|r| RelatedNote {
+                message: r.label.clone(),
+                source: NamedSource::new(
+                    r.location.source.name.clone(),
+                    SharedSource(Arc::clone(&r.location.source)),
+                ),
+                span: r.location.span.map(to_span),
+            })
+            .collect();
+        Self {
+            diagnostic,
+            source: NamedSource::new(source.name.clone(), SharedSource(Arc::clone(source))),
+            related,
+        }
+    }
+}
+
+fn to_span(span: crate::manifest::diagnostic::Span) -> SourceSpan {
+    SourceSpan::new(span.offset.into(), span.len)
+}
+
+impl std::fmt::Debug for Renderable<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Renderable").finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Display for Renderable<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.diagnostic.message)
+    }
+}
+
+impl std::error::Error for Renderable<'_> {}
+
+impl miette::Diagnostic for Renderable<'_> {
+    fn code<'b>(&'b self) -> Option<Box<dyn std::fmt::Display + 'b>> {
+        Some(Box::new(self.diagnostic.code))
+    }
+
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(match self.diagnostic.severity {
+            Severity::Error => miette::Severity::Error,
+            Severity::Warning => miette::Severity::Warning,
+        })
+    }
+
+    fn help<'b>(&'b self) -> Option<Box<dyn std::fmt::Display + 'b>> {
+        self.diagnostic
+            .help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn std::fmt::Display>)
+    }
+
+    fn source_code(&self) -> Option<&dyn SourceCode> {
+        self.diagnostic
+            .location
+            .span
+            .map(|_| &self.source as &dyn SourceCode)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        let span = self.diagnostic.location.span?;
+        let mut labels = vec![LabeledSpan::new_primary_with_span(
+            Some(label_for(self.diagnostic)),
+            to_span(span),
+        )];
+        if let Some(related) = &self.diagnostic.related
+            && Arc::ptr_eq(&related.location.source, &self.diagnostic.location.source)
+            && let Some(span) = related.location.span
+        {
+            labels.push(LabeledSpan::new_with_span(
+                Some(related.label.clone()),
+                to_span(span),
+            ));
+        }
+        Some(Box::new(labels.into_iter()))
+    }
+
+    fn related<'b>(&'b self) -> Option<Box<dyn Iterator<Item = &'b dyn miette::Diagnostic> + 'b>> {
+        if self.related.is_empty() {
+            return None;
+        }
+        Some(Box::new(
+            self.related.iter().map(|r| r as &dyn miette::Diagnostic),
+        ))
+    }
+}
+
+/// The short label under the snippet: the field pointer, or "here".
+fn label_for(diagnostic: &Diagnostic) -> String {
+    if diagnostic.pointer.is_empty() {
+        "here".into()
+    } else {
+        diagnostic.pointer.clone()
+    }
+}
+
+/// A place in another file named by a diagnostic ("protected here").
+struct RelatedNote {
+    message: String,
+    source: NamedSource<SharedSource>,
+    span: Option<SourceSpan>,
+}
+
+impl std::fmt::Debug for RelatedNote {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::fmt::Display for RelatedNote {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for RelatedNote {}
+
+impl miette::Diagnostic for RelatedNote {
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(miette::Severity::Advice)
+    }
+
+    fn source_code(&self) -> Option<&dyn SourceCode> {
+        Some(&self.source)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        let span = self.span?;
+        Some(Box::new(std::iter::once(
+            LabeledSpan::new_primary_with_span(Some(self.message.clone()), span),
+        )))
+    }
+}
+
+/// A source file shared between diagnostics without copying its text.
+struct SharedSource(Arc<SourceFile>);
+
+impl SourceCode for SharedSource {
+    fn read_span<'a>(
+        &'a self,
+        span: &SourceSpan,
+        context_lines_before: usize,
+        context_lines_after: usize,
+    ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
+        let contents = self
+            .0
+            .text
+            .read_span(span, context_lines_before, context_lines_after)?;
+        Ok(Box::new(MietteSpanContents::new(
+            contents.data(),
+            *contents.span(),
+            contents.line(),
+            contents.column(),
+            contents.line_count(),
+        )))
+    }
+}
