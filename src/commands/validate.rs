@@ -53,6 +53,7 @@ fn print_human(results: &[(String, Checked)]) -> std::io::Result<()> {
     for (name, checked) in results {
         for diagnostic in &checked.diagnostics {
             out.write_all(render::human(diagnostic, style).as_bytes())?;
+            out.write_all(b"\n")?;
         }
         let leavers = checked.manifest.as_ref().map(|m| m.leavers.len());
         writeln!(

@@ -156,7 +156,12 @@ fn options_for(len: usize) -> serde_saphyr::Options {
 }
 
 fn syntax_diagnostic(source: &Arc<SourceFile>, err: &serde_saphyr::Error) -> Diagnostic {
-    let inner = err.without_snippet();
+    let mut inner = err;
+    while let serde_saphyr::Error::AliasError { error, .. }
+    | serde_saphyr::Error::WithSnippet { error, .. } = inner
+    {
+        inner = error;
+    }
     let message = serde_saphyr::UserMessageFormatter
         .format_message(inner)
         .escape_debug()
@@ -166,22 +171,27 @@ fn syntax_diagnostic(source: &Arc<SourceFile>, err: &serde_saphyr::Error) -> Dia
         .filter(|loc| loc.line() > 0)
         .map(|loc| location(source, &loc))
         .unwrap_or_else(|| Location::at(source, 0, 0));
-    let (code, message) = if message.contains("duplicate mapping key") {
-        let key = message
-            .split("duplicate mapping key: ")
-            .nth(1)
-            .and_then(|rest| rest.split(',').next())
-            .unwrap_or_default();
-        ("duplicate-key", format!("duplicate key `{key}`"))
-    } else if message.contains("budget") || message.contains("alias") {
-        (
-            "yaml-limits",
-            format!("YAML too large once anchors and aliases are expanded: {message}"),
+    match inner {
+        serde_saphyr::Error::DuplicateMappingKey { key, .. } => Diagnostic::error(
+            "duplicate-key",
+            place,
+            match key {
+                Some(key) => format!("duplicate key `{key}`"),
+                None => "duplicate key".to_owned(),
+            },
         )
-    } else {
-        ("yaml-syntax", format!("invalid YAML: {message}"))
-    };
-    Diagnostic::error(code, place, message)
+        .with_help("a key may appear once per mapping; remove one of them"),
+        serde_saphyr::Error::Budget { .. }
+        | serde_saphyr::Error::AliasReplayCounterOverflow { .. }
+        | serde_saphyr::Error::AliasReplayLimitExceeded { .. }
+        | serde_saphyr::Error::AliasExpansionLimitExceeded { .. } => Diagnostic::error(
+            "yaml-limits",
+            place,
+            format!("YAML too large once its aliases are expanded ({message})"),
+        )
+        .with_help("a manifest needs few anchors and aliases; write the values out instead"),
+        _ => Diagnostic::error("yaml-syntax", place, format!("invalid YAML: {message}")),
+    }
 }
 
 // --- serde plumbing -------------------------------------------------------------------

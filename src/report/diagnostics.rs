@@ -159,29 +159,33 @@ fn escape_property(text: &str) -> String {
 struct Renderable<'a> {
     diagnostic: &'a Diagnostic,
     source: NamedSource<SharedSource>,
-    related: Vec<RelatedNote>,
+    /// The help text, plus the place of a related note in another file (a second
+    /// label can only point into the same file).
+    help: Option<String>,
 }
 
 impl<'a> Renderable<'a> {
     fn new(diagnostic: &'a Diagnostic) -> Self {
         let source = &diagnostic.location.source;
-        let related = diagnostic
+        let elsewhere = diagnostic
             .related
-            .iter()
-            .filter(|r| !Arc::ptr_eq(&r.location.source, source) && r.location.span.is_some())
-            .map(|r| RelatedNote {
-                message: r.label.clone(),
-                source: NamedSource::new(
-                    r.location.source.name.clone(),
-                    SharedSource(Arc::clone(&r.location.source)),
+            .as_ref()
+            .filter(|r| !Arc::ptr_eq(&r.location.source, source))
+            .map(|r| match r.location.place() {
+                Some(p) => format!(
+                    "{}: {}:{}:{}",
+                    r.label, r.location.source.name, p.line, p.column
                 ),
-                span: r.location.span.map(to_span),
-            })
-            .collect();
+                None => format!("{}: {}", r.label, r.location.source.name),
+            });
+        let help = match (&diagnostic.help, elsewhere) {
+            (Some(help), Some(note)) => Some(format!("{help}\n{note}")),
+            (help, note) => help.clone().or(note),
+        };
         Self {
             diagnostic,
             source: NamedSource::new(source.name.clone(), SharedSource(Arc::clone(source))),
-            related,
+            help,
         }
     }
 }
@@ -217,8 +221,7 @@ impl miette::Diagnostic for Renderable<'_> {
     }
 
     fn help<'b>(&'b self) -> Option<Box<dyn std::fmt::Display + 'b>> {
-        self.diagnostic
-            .help
+        self.help
             .as_ref()
             .map(|h| Box::new(h) as Box<dyn std::fmt::Display>)
     }
@@ -247,15 +250,6 @@ impl miette::Diagnostic for Renderable<'_> {
         }
         Some(Box::new(labels.into_iter()))
     }
-
-    fn related<'b>(&'b self) -> Option<Box<dyn Iterator<Item = &'b dyn miette::Diagnostic> + 'b>> {
-        if self.related.is_empty() {
-            return None;
-        }
-        Some(Box::new(
-            self.related.iter().map(|r| r as &dyn miette::Diagnostic),
-        ))
-    }
 }
 
 /// The short label under the snippet: the field pointer, or "here".
@@ -264,44 +258,6 @@ fn label_for(diagnostic: &Diagnostic) -> String {
         "here".into()
     } else {
         diagnostic.pointer.clone()
-    }
-}
-
-/// A place in another file named by a diagnostic ("protected here").
-struct RelatedNote {
-    message: String,
-    source: NamedSource<SharedSource>,
-    span: Option<SourceSpan>,
-}
-
-impl std::fmt::Debug for RelatedNote {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-
-impl std::fmt::Display for RelatedNote {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-
-impl std::error::Error for RelatedNote {}
-
-impl miette::Diagnostic for RelatedNote {
-    fn severity(&self) -> Option<miette::Severity> {
-        Some(miette::Severity::Advice)
-    }
-
-    fn source_code(&self) -> Option<&dyn SourceCode> {
-        Some(&self.source)
-    }
-
-    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
-        let span = self.span?;
-        Some(Box::new(std::iter::once(
-            LabeledSpan::new_primary_with_span(Some(self.message.clone()), span),
-        )))
     }
 }
 

@@ -1,0 +1,9 @@
+//! End-to-end tests of the real `offboard` binary: exit code, stdout and stderr,
+//! snapshotted with insta (`tests/cli/snapshots/`).
+//!
+//! Review changed snapshots with `INSTA_UPDATE=always cargo test` and `git diff`, or
+//! with `cargo insta review` when cargo-insta is installed.
+
+mod schema;
+mod support;
+mod validate;

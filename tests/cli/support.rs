@@ -1,0 +1,52 @@
+//! A small DSL for running `offboard` and describing what it did.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The root of the repository.
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The manifest fixtures; tests run in this folder so paths in output stay short.
+pub fn fixtures() -> PathBuf {
+    repo().join("tests/fixtures/manifests")
+}
+
+/// What one run of the binary did.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    /// Exit code, stdout and stderr in one text, for snapshots.
+    pub fn transcript(&self) -> String {
+        format!(
+            "exit: {}\n--- stdout\n{}--- stderr\n{}",
+            self.code, self.stdout, self.stderr
+        )
+    }
+}
+
+/// Runs `offboard ARGS` in `dir`, with no colour and no terminal.
+pub fn offboard_in(dir: &Path, args: &[&str]) -> Run {
+    let output = Command::new(env!("CARGO_BIN_EXE_offboard"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .env_remove("DOCSPACE_API_KEY")
+        .output()
+        .expect("the offboard binary runs");
+    Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8(output.stdout).expect("stdout is UTF-8"),
+        stderr: String::from_utf8(output.stderr).expect("stderr is UTF-8"),
+    }
+}
+
+/// Runs `offboard ARGS` in the fixtures folder.
+pub fn offboard(args: &[&str]) -> Run {
+    offboard_in(&fixtures(), args)
+}
