@@ -1,0 +1,372 @@
+//! Reassign and remove jobs (docspace-api.md §5.2–§5.6).
+
+use std::time::Instant;
+
+use axum::extract::{Path, State};
+use axum::response::Response;
+use serde_json::Value;
+
+use crate::audit;
+use crate::effects;
+use crate::jobs::{Fate, ProgressJob, status};
+use crate::server::{Ctx, Sim};
+use crate::state::{Guid, Portal, UserStatus, UserType};
+use crate::wire::{ApiError, Reply};
+
+type Result<T> = std::result::Result<T, ApiError>;
+
+/// Which job family a route serves.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Reassign,
+    Remove,
+}
+
+impl Kind {
+    fn suffix(self) -> &'static str {
+        match self {
+            Kind::Reassign => "ReassignProgressItem",
+            Kind::Remove => "RemoveProgressItem",
+        }
+    }
+}
+
+fn guid_field(ctx: &Ctx, body: &crate::wire::JsonBody, name: &str) -> Result<Guid> {
+    let text = body
+        .str(name)
+        .ok_or_else(|| ctx.validation(name, format!("The {name} field is required.")))?;
+    Guid::parse(text)
+        .ok_or_else(|| ctx.validation(name, format!("The value '{text}' is not valid.")))
+}
+
+/// Decides, with the seeded faults, whether a new job fails or gets stuck.
+fn fate(sim: &Sim) -> Fate {
+    let faults = &sim.config.faults;
+    let draw = sim.draw();
+    if draw < faults.job_fail {
+        Fate::Fail
+    } else if draw < faults.job_fail + faults.job_stuck {
+        Fate::Stuck(30)
+    } else {
+        Fate::Normal
+    }
+}
+
+/// `GET people/reassign/necessary?userId=&type=`.
+pub async fn necessary(State(sim): State<Sim>, ctx: Ctx) -> Result<Response> {
+    let caller = ctx.caller()?;
+    let user_text = ctx.query.get("userId").unwrap_or_default();
+    let user_id = Guid::parse(user_text).ok_or_else(|| {
+        ctx.validation("UserId", format!("The value '{user_text}' is not valid."))
+    })?;
+    let kind_text = ctx.query.get("type").unwrap_or_default();
+    let kind = UserType::parse(kind_text)
+        .ok_or_else(|| ctx.validation("Type", format!("The value '{kind_text}' is not valid.")))?;
+    let portal = sim.portal();
+    let allowed = portal.is_admin(caller)
+        || (portal
+            .user(caller)
+            .is_some_and(|u| u.kind == UserType::RoomAdmin)
+            && matches!(kind, UserType::User | UserType::Guest));
+    if !allowed || (kind == UserType::DocSpaceAdmin && !portal.is_owner(caller)) {
+        return Err(ApiError::AccessDenied);
+    }
+    let in_rooms = portal.folders.values().any(|room| {
+        room.is_room()
+            && room.parent == portal.rooms_root
+            && (room.created_by == user_id
+                || room
+                    .shares
+                    .iter()
+                    .any(|s| !s.is_group && s.subject == user_id && s.access != 0))
+    });
+    let shared_personal = kind == UserType::Guest
+        && portal.user(user_id).is_some_and(|u| {
+            portal
+                .folders
+                .values()
+                .any(|f| f.parent == u.my_documents && !f.shares.is_empty())
+                || portal
+                    .files
+                    .values()
+                    .any(|f| f.folder == u.my_documents && !f.shares.is_empty())
+        });
+    Ok(ctx.json(Value::Bool(in_rooms || shared_personal)))
+}
+
+/// `POST people/reassign/start`.
+pub async fn start(State(sim): State<Sim>, ctx: Ctx) -> Result<Response> {
+    let caller = ctx.caller()?;
+    let body = ctx.body()?;
+    let from = guid_field(&ctx, &body, "fromUserId")?;
+    let to = guid_field(&ctx, &body, "toUserId")?;
+    let delete_profile = body.bool("deleteProfile").unwrap_or(false);
+    let portal = sim.portal();
+    if !portal.is_admin(caller) {
+        return Err(ApiError::AccessDenied);
+    }
+    let target_ok = portal.user(to).is_some_and(|u| {
+        matches!(u.kind, UserType::DocSpaceAdmin | UserType::RoomAdmin)
+            && u.status != UserStatus::Terminated
+    });
+    if !target_ok {
+        let shown = if portal.user(to).is_some() {
+            to
+        } else {
+            Guid::LOST_USER
+        };
+        return Err(ApiError::Argument(format!(
+            "Can not reassign data to user with id = {shown}"
+        )));
+    }
+    let source_ok = portal.user(from).is_some_and(|u| {
+        !portal.is_owner(from)
+            && from != caller
+            && u.status == UserStatus::Terminated
+            && (u.kind != UserType::DocSpaceAdmin || portal.is_owner(caller))
+    });
+    if !source_ok {
+        let shown = if portal.user(from).is_some() {
+            from
+        } else {
+            Guid::LOST_USER
+        };
+        return Err(ApiError::Argument(format!(
+            "Can not reassign data from user with id = {shown}"
+        )));
+    }
+    drop(portal);
+    let dto = start_job(&sim, Kind::Reassign, from, to, caller, delete_profile);
+    Ok(ctx.json(dto))
+}
+
+/// Starts a job, or returns the one still running for that user.
+fn start_job(
+    sim: &Sim,
+    kind: Kind,
+    from: Guid,
+    to: Guid,
+    caller: Guid,
+    delete_profile: bool,
+) -> Value {
+    let now = Instant::now();
+    let mut jobs = sim.jobs.lock().expect("jobs lock");
+    jobs.expire(now, sim.config.record_ttl);
+    let table = match kind {
+        Kind::Reassign => &mut jobs.reassign,
+        Kind::Remove => &mut jobs.remove,
+    };
+    if let Some(job) = table.get(&from)
+        && job.status == status::RUNNING
+    {
+        return job.dto(now);
+    }
+    let job = ProgressJob {
+        id: format!("1_{from}_{}", kind.suffix()),
+        from,
+        to,
+        caller,
+        delete_profile,
+        started: now,
+        duration: sim.config.job_duration,
+        status: status::RUNNING,
+        error: None,
+        fate: fate(sim),
+        finished_at: None,
+    };
+    let dto = job.dto(now);
+    let fate = job.fate;
+    table.insert(from, job);
+    drop(jobs);
+    if !matches!(fate, Fate::Stuck(_)) {
+        let sim = sim.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(sim.config.job_duration).await;
+            finish_job(&sim, kind, from);
+        });
+    }
+    dto
+}
+
+/// Applies a job's effect when its time is up (unless it was canceled meanwhile).
+fn finish_job(sim: &Sim, kind: Kind, from: Guid) {
+    let mut portal = sim.portal();
+    let mut jobs = sim.jobs.lock().expect("jobs lock");
+    let table = match kind {
+        Kind::Reassign => &mut jobs.reassign,
+        Kind::Remove => &mut jobs.remove,
+    };
+    let Some(job) = table.get_mut(&from).filter(|j| j.status == status::RUNNING) else {
+        return;
+    };
+    let now = Instant::now();
+    job.finished_at = Some(now);
+    if job.fate == Fate::Fail {
+        job.status = status::FAILED;
+        job.error = Some("Failed to reassign data: the storage did not answer in time".into());
+        return;
+    }
+    if !effects::is_active_admin(&portal, job.caller) {
+        job.status = status::FAILED;
+        job.error = Some("Access denied".into());
+        return;
+    }
+    job.status = status::COMPLETED;
+    let job = job.clone();
+    drop(jobs);
+    apply(&mut portal, kind, &job);
+}
+
+fn apply(portal: &mut Portal, kind: Kind, job: &ProgressJob) {
+    let at = jiff::Timestamp::now();
+    let name = portal
+        .user(job.from)
+        .map(|u| u.display_name())
+        .unwrap_or_default();
+    match kind {
+        Kind::Reassign => {
+            let target = portal
+                .user(job.to)
+                .map(|u| u.display_name())
+                .unwrap_or_default();
+            effects::reassign(portal, job.from, job.to, job.delete_profile, at);
+            audit::record(
+                portal,
+                job.caller,
+                audit::USER_DATA_REASSIGNS,
+                &[&name, &target],
+                vec![job.from.to_string(), job.to.to_string()],
+                at,
+            );
+            if job.delete_profile {
+                audit::record(
+                    portal,
+                    job.caller,
+                    audit::USER_DELETED,
+                    &[&name],
+                    vec![job.from.to_string()],
+                    at,
+                );
+            }
+        }
+        Kind::Remove => {
+            effects::delete_profile(portal, job.from, job.caller);
+            audit::record(
+                portal,
+                job.caller,
+                audit::USER_DELETED,
+                &[&name],
+                vec![job.from.to_string()],
+                at,
+            );
+        }
+    }
+}
+
+/// The progress of a job, or an empty envelope when there is none.
+fn progress_of(sim: &Sim, ctx: &Ctx, kind: Kind, userid: &str) -> Result<Response> {
+    let caller = ctx.caller()?;
+    // The route has a `:guid` constraint: anything else matches no route.
+    let user = Guid::parse(userid).ok_or(ApiError::Empty(axum::http::StatusCode::NOT_FOUND))?;
+    let portal = sim.portal();
+    if !portal.is_admin(caller)
+        || (portal
+            .user(user)
+            .is_some_and(|u| u.kind == UserType::DocSpaceAdmin)
+            && !portal.is_owner(caller))
+    {
+        return Err(ApiError::AccessDenied);
+    }
+    drop(portal);
+    let now = Instant::now();
+    let mut jobs = sim.jobs.lock().expect("jobs lock");
+    jobs.expire(now, sim.config.record_ttl);
+    let table = match kind {
+        Kind::Reassign => &jobs.reassign,
+        Kind::Remove => &jobs.remove,
+    };
+    Ok(match table.get(&user) {
+        Some(job) => ctx.json(job.dto(now)),
+        None => ctx.ok(Reply::empty()),
+    })
+}
+
+pub async fn progress(
+    State(sim): State<Sim>,
+    Path(userid): Path<String>,
+    ctx: Ctx,
+) -> Result<Response> {
+    progress_of(&sim, &ctx, Kind::Reassign, &userid)
+}
+
+pub async fn remove_progress(
+    State(sim): State<Sim>,
+    Path(userid): Path<String>,
+    ctx: Ctx,
+) -> Result<Response> {
+    progress_of(&sim, &ctx, Kind::Remove, &userid)
+}
+
+fn terminate_job(sim: &Sim, ctx: &Ctx, kind: Kind) -> Result<Option<Value>> {
+    let caller = ctx.caller()?;
+    let body = ctx.body()?;
+    let user = guid_field(ctx, &body, "userId")?;
+    if !sim.portal().is_admin(caller) {
+        return Err(ApiError::AccessDenied);
+    }
+    let now = Instant::now();
+    let mut jobs = sim.jobs.lock().expect("jobs lock");
+    let table = match kind {
+        Kind::Reassign => &mut jobs.reassign,
+        Kind::Remove => &mut jobs.remove,
+    };
+    Ok(table.get_mut(&user).map(|job| {
+        if job.status == status::RUNNING {
+            job.status = status::CANCELED;
+            job.finished_at = Some(now);
+        }
+        job.dto(now)
+    }))
+}
+
+pub async fn terminate(State(sim): State<Sim>, ctx: Ctx) -> Result<Response> {
+    Ok(match terminate_job(&sim, &ctx, Kind::Reassign)? {
+        Some(dto) => ctx.json(dto),
+        None => ctx.ok(Reply::empty()),
+    })
+}
+
+pub async fn remove_terminate(State(sim): State<Sim>, ctx: Ctx) -> Result<Response> {
+    terminate_job(&sim, &ctx, Kind::Remove)?;
+    Ok(ctx.ok(Reply::empty()))
+}
+
+/// `POST people/remove/start`.
+pub async fn remove_start(State(sim): State<Sim>, ctx: Ctx) -> Result<Response> {
+    let caller = ctx.caller()?;
+    let body = ctx.body()?;
+    let user = guid_field(&ctx, &body, "userId")?;
+    let portal = sim.portal();
+    let Some(leaver) = portal.user(user) else {
+        return Err(ApiError::Argument(format!(
+            "User with id = {user} not found"
+        )));
+    };
+    let caller_kind = portal.user(caller).map(|u| u.kind);
+    if !portal.is_admin(caller)
+        && (leaver.kind == UserType::RoomAdmin || caller_kind != Some(UserType::RoomAdmin))
+    {
+        return Err(ApiError::AccessDenied);
+    }
+    if leaver.kind == UserType::DocSpaceAdmin && !portal.is_owner(caller) {
+        return Err(ApiError::AccessDenied);
+    }
+    if portal.is_owner(user) || user == caller || leaver.status != UserStatus::Terminated {
+        return Err(ApiError::Argument(format!(
+            "Can not delete user with id = {user}"
+        )));
+    }
+    drop(portal);
+    let dto = start_job(&sim, Kind::Remove, user, caller, caller, true);
+    Ok(ctx.json(dto))
+}

@@ -1,0 +1,366 @@
+//! Reassign and remove jobs (§5): preconditions, progress over time, effects,
+//! cancellation and the vanishing records.
+
+use std::time::Duration;
+
+use docspace_sim::Config;
+use serde_json::json;
+
+use crate::support::*;
+
+fn start_body(from: &str, to: &str) -> Option<serde_json::Value> {
+    Some(json!({"fromUserId": from, "toUserId": to, "deleteProfile": false}))
+}
+
+#[tokio::test]
+async fn reassign_refuses_an_active_leaver_and_unfit_targets() {
+    let p = Portal::start().await;
+    let keeper = p.user_id("keeper@example.com");
+    let plain = p.user_id("plain@example.com");
+    let gone = p.user_id("gone@example.com");
+
+    let active = p
+        .call(
+            "POST",
+            "/api/2.0/people/reassign/start",
+            OWNER,
+            start_body(LEAVER, &keeper),
+        )
+        .await;
+    assert_eq!(active.status, 400);
+    assert_eq!(
+        active.error_message(),
+        format!("Can not reassign data from user with id = {LEAVER}")
+    );
+
+    p.disable(&[LEAVER]).await;
+    for (target, shown) in [
+        (plain.as_str(), plain.as_str()),
+        (gone.as_str(), gone.as_str()),
+        (
+            "33333333-3333-4333-8333-333333333333",
+            "4a515a15-d4d6-4b8e-828e-e0586f18f3a3",
+        ),
+    ] {
+        let answer = p
+            .call(
+                "POST",
+                "/api/2.0/people/reassign/start",
+                OWNER,
+                start_body(LEAVER, target),
+            )
+            .await;
+        assert_eq!(answer.status, 400, "{target}");
+        assert_eq!(
+            answer.error_message(),
+            format!("Can not reassign data to user with id = {shown}")
+        );
+    }
+    let owner = p.user_id("owner@example.com");
+    let from_owner = p
+        .call(
+            "POST",
+            "/api/2.0/people/reassign/start",
+            ADMIN,
+            start_body(&owner, &keeper),
+        )
+        .await;
+    assert_eq!(from_owner.status, 400);
+    let by_room_admin = p
+        .call(
+            "POST",
+            "/api/2.0/people/reassign/start",
+            MANAGER,
+            start_body(LEAVER, &keeper),
+        )
+        .await;
+    assert_eq!(by_room_admin.status, 403);
+    let missing = p
+        .call(
+            "POST",
+            "/api/2.0/people/reassign/start",
+            OWNER,
+            Some(json!({"fromUserId": LEAVER})),
+        )
+        .await;
+    assert_eq!(
+        (missing.status, missing.json()["status"].clone()),
+        (400, json!(1))
+    );
+}
+
+#[tokio::test]
+async fn reassign_moves_ownership_and_shared_personal_items() {
+    let p = Portal::start().await;
+    let keeper = p.user_id("keeper@example.com");
+    let necessary = p
+        .get(
+            &format!("/api/2.0/people/reassign/necessary?userId={LEAVER}&type=RoomAdmin"),
+            OWNER,
+        )
+        .await;
+    assert_eq!(necessary.response(), json!(true));
+    p.disable(&[LEAVER]).await;
+
+    let started = p
+        .call(
+            "POST",
+            "/api/2.0/people/reassign/start",
+            OWNER,
+            start_body(LEAVER, &keeper),
+        )
+        .await;
+    assert_eq!(started.status, 200, "{}", started.text);
+    let job = started.response();
+    assert_eq!(job["id"], format!("1_{LEAVER}_ReassignProgressItem"));
+    assert_eq!(
+        (job["status"].clone(), job["isCompleted"].clone()),
+        (json!(1), json!(false))
+    );
+    // Before the job is done nothing has changed.
+    assert_eq!(p.folder(100).unwrap()["createdBy"], LEAVER);
+
+    let progress = format!("/api/2.0/people/reassign/progress/{LEAVER}");
+    let done = p
+        .poll_until(&progress, OWNER, |a| a.response()["isCompleted"] == true)
+        .await;
+    assert_eq!(
+        (
+            done.response()["status"].clone(),
+            done.response()["percentage"].clone()
+        ),
+        (json!(2), json!(100))
+    );
+
+    // Rooms and folders the leaver created, in rooms, now belong to the target.
+    assert_eq!(p.folder(100).unwrap()["createdBy"], keeper.as_str());
+    assert_eq!(p.folder(210).unwrap()["createdBy"], keeper.as_str());
+    // The shared personal folder moved into "Documents of user …" in the target's My
+    // documents; the private one stayed where it was.
+    let state = p.state();
+    let keeper_my = state["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["id"] == keeper.as_str())
+        .unwrap()["myDocuments"]
+        .clone();
+    let holder = state["folders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["title"] == "Documents of user Lea Ver")
+        .unwrap()
+        .clone();
+    assert_eq!(holder["parent"], keeper_my);
+    assert_eq!(p.folder(300).unwrap()["parent"], holder["id"]);
+    assert_eq!(p.folder(300).unwrap()["createdBy"], keeper.as_str());
+    assert_eq!(p.folder(310).unwrap()["createdBy"], LEAVER);
+    // The leaver's room memberships stay without deleteProfile.
+    assert!(
+        p.folder(200).unwrap()["shares"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["subject"] == LEAVER)
+    );
+    // The audit trail has the reassignment.
+    let audit = p
+        .get("/api/2.0/security/audit/events/filter?action=4030", OWNER)
+        .await;
+    assert_eq!(
+        audit.response()[0]["action"],
+        "Data Reassigned: from user Lea Ver to user Kim Keeper"
+    );
+    // With nothing left, reassign is no longer necessary.
+    let necessary = p
+        .get(
+            &format!("/api/2.0/people/reassign/necessary?userId={LEAVER}&type=RoomAdmin"),
+            OWNER,
+        )
+        .await;
+    assert_eq!(
+        necessary.response(),
+        json!(true),
+        "still a member of the Sales room"
+    );
+}
+
+#[tokio::test]
+async fn a_running_job_is_returned_again_and_can_be_terminated() {
+    let p = Portal::with(Config {
+        job_duration: Duration::from_secs(30),
+        ..Config::for_tests()
+    })
+    .await;
+    let keeper = p.user_id("keeper@example.com");
+    let admin = p.user_id("admin@example.com");
+    p.disable(&[LEAVER]).await;
+    let first = p
+        .call(
+            "POST",
+            "/api/2.0/people/reassign/start",
+            OWNER,
+            start_body(LEAVER, &keeper),
+        )
+        .await;
+    let second = p
+        .call(
+            "POST",
+            "/api/2.0/people/reassign/start",
+            OWNER,
+            start_body(LEAVER, &admin),
+        )
+        .await;
+    assert_eq!(first.response()["id"], second.response()["id"]);
+    let stopped = p
+        .call(
+            "PUT",
+            "/api/2.0/people/reassign/terminate",
+            OWNER,
+            Some(json!({"userId": LEAVER})),
+        )
+        .await;
+    assert_eq!(
+        (
+            stopped.response()["status"].clone(),
+            stopped.response()["isCompleted"].clone()
+        ),
+        (json!(3), json!(true))
+    );
+    assert_eq!(
+        p.folder(100).unwrap()["createdBy"],
+        LEAVER,
+        "a canceled job changes nothing"
+    );
+}
+
+#[tokio::test]
+async fn progress_without_a_job_is_an_empty_envelope_and_records_vanish() {
+    let p = Portal::with(Config {
+        record_ttl: Duration::from_millis(300),
+        ..Config::for_tests()
+    })
+    .await;
+    let none = p
+        .get(
+            &format!("/api/2.0/people/reassign/progress/{LEAVER}"),
+            OWNER,
+        )
+        .await;
+    assert_eq!(none.status, 200);
+    assert!(none.json().get("response").is_none());
+    assert_eq!(none.json()["count"], 0);
+    let not_guid = p
+        .get("/api/2.0/people/reassign/progress/leaver", OWNER)
+        .await;
+    assert_eq!(not_guid.status, 404);
+
+    let keeper = p.user_id("keeper@example.com");
+    p.disable(&[LEAVER]).await;
+    p.call(
+        "POST",
+        "/api/2.0/people/reassign/start",
+        OWNER,
+        start_body(LEAVER, &keeper),
+    )
+    .await;
+    let progress = format!("/api/2.0/people/reassign/progress/{LEAVER}");
+    p.poll_until(&progress, OWNER, |a| a.response()["isCompleted"] == true)
+        .await;
+    // A finished record goes away a while after its last update.
+    p.poll_until(&progress, OWNER, |a| a.json().get("response").is_none())
+        .await;
+}
+
+#[tokio::test]
+async fn failing_and_stuck_jobs() {
+    let failing = Portal::with(Config {
+        faults: docspace_sim::Faults::parse("job-fail=1").unwrap(),
+        ..Config::for_tests()
+    })
+    .await;
+    let keeper = failing.user_id("keeper@example.com");
+    failing.disable(&[LEAVER]).await;
+    failing
+        .call(
+            "POST",
+            "/api/2.0/people/reassign/start",
+            OWNER,
+            start_body(LEAVER, &keeper),
+        )
+        .await;
+    let progress = format!("/api/2.0/people/reassign/progress/{LEAVER}");
+    let failed = failing
+        .poll_until(&progress, OWNER, |a| a.response()["isCompleted"] == true)
+        .await;
+    assert_eq!(failed.response()["status"], 4);
+    assert!(failed.response()["error"].is_string());
+    assert_eq!(failing.folder(100).unwrap()["createdBy"], LEAVER);
+
+    let stuck = Portal::with(Config {
+        faults: docspace_sim::Faults::parse("job-stuck=1").unwrap(),
+        ..Config::for_tests()
+    })
+    .await;
+    stuck.disable(&[LEAVER]).await;
+    stuck
+        .call(
+            "POST",
+            "/api/2.0/people/reassign/start",
+            OWNER,
+            start_body(LEAVER, &keeper),
+        )
+        .await;
+    let first = stuck.get(&progress, OWNER).await.response();
+    assert_eq!(
+        (first["status"].clone(), first["isCompleted"].clone()),
+        (json!(1), json!(false))
+    );
+    assert_eq!(first["percentage"], 30);
+}
+
+#[tokio::test]
+async fn remove_deletes_the_profile_and_hands_rooms_to_the_caller() {
+    let p = Portal::start().await;
+    let active = p
+        .call(
+            "POST",
+            "/api/2.0/people/remove/start",
+            OWNER,
+            Some(json!({"userId": LEAVER})),
+        )
+        .await;
+    assert_eq!(
+        (active.status, active.error_message()),
+        (400, format!("Can not delete user with id = {LEAVER}"))
+    );
+    p.disable(&[LEAVER]).await;
+    let started = p
+        .call(
+            "POST",
+            "/api/2.0/people/remove/start",
+            OWNER,
+            Some(json!({"userId": LEAVER})),
+        )
+        .await;
+    assert_eq!(
+        started.response()["id"],
+        format!("1_{LEAVER}_RemoveProgressItem")
+    );
+    let progress = format!("/api/2.0/people/remove/progress/{LEAVER}");
+    p.poll_until(&progress, OWNER, |a| a.response()["isCompleted"] == true)
+        .await;
+    let owner = p.user_id("owner@example.com");
+    assert_eq!(p.folder(100).unwrap()["createdBy"], owner.as_str());
+    // A folder the leaver made inside someone else's room goes to that room's owner.
+    let manager = p.user_id("manager@example.com");
+    assert_eq!(p.folder(210).unwrap()["createdBy"], manager.as_str());
+    assert!(p.folder(310).is_none(), "unshared personal data is deleted");
+    assert_eq!(
+        p.get(&format!("/api/2.0/people/{LEAVER}"), OWNER)
+            .await
+            .status,
+        404
+    );
+}
