@@ -20,6 +20,9 @@ pub enum Command {
     Validate(ValidateArgs),
     /// Print a JSON Schema (the manifest's by default).
     Schema(SchemaArgs),
+    /// Run a DocSpace-compatible portal on loopback, for rehearsals and tests.
+    #[cfg(feature = "sim")]
+    Sim(SimArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -43,4 +46,54 @@ pub struct SchemaArgs {
 pub enum SchemaName {
     /// The leaver manifest (`schemas/manifest.schema.json`).
     Manifest,
+}
+
+/// `offboard sim`: the simulator's settings. Prints `listening on URL` and
+/// `owner api key: KEY` as its first two lines, then serves until Ctrl-C.
+#[cfg(feature = "sim")]
+#[derive(Debug, clap::Args)]
+pub struct SimArgs {
+    /// Address to listen on (port 0 picks a free port).
+    #[arg(long, default_value = "127.0.0.1:0", value_name = "ADDR")]
+    pub listen: std::net::SocketAddr,
+    /// Portal fixture (YAML); default: the built-in demo company (manifests/demo-portal.yaml).
+    #[arg(long, value_name = "FILE", conflicts_with = "synthetic")]
+    pub fixture: Option<PathBuf>,
+    /// Build a synthetic portal with N leavers instead of a fixture.
+    #[arg(long, value_name = "N")]
+    pub synthetic: Option<usize>,
+    /// With --synthetic: write the manifest that offboards its leavers to FILE.
+    #[arg(long, value_name = "FILE", requires = "synthetic")]
+    pub write_manifest: Option<PathBuf>,
+    /// Seed for generated ids, keys and faults.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Requests per sliding minute per user; 0 turns the whole limiter off.
+    #[arg(long, default_value_t = 1500, value_name = "N")]
+    pub rate_limit_per_minute: u32,
+    /// Concurrent GETs per user.
+    #[arg(long, default_value_t = 50, value_name = "N")]
+    pub max_concurrent_reads: u32,
+    /// Concurrent non-GET requests per user.
+    #[arg(long, default_value_t = 15, value_name = "N")]
+    pub max_concurrent_writes: u32,
+    /// POST + PUT requests per user per day.
+    #[arg(long, default_value_t = 10_000, value_name = "N")]
+    pub daily_write_limit: u32,
+    /// How long a reassign or file operation takes, e.g. `2s` or `250ms`.
+    #[arg(long, default_value = "2s", value_name = "DURATION", value_parser = parse_duration)]
+    pub job_duration: std::time::Duration,
+    /// Faults, e.g. `429=0.05,500=0.03,502=0.01,503=0.01,drop=0.01,latency=5ms..40ms,job-fail=0.02,job-stuck=0.01`.
+    #[arg(long, value_name = "SPEC", value_parser = parse_faults)]
+    pub faults: Option<docspace_sim::Faults>,
+}
+
+#[cfg(feature = "sim")]
+fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    docspace_sim::parse_duration(text)
+}
+
+#[cfg(feature = "sim")]
+fn parse_faults(text: &str) -> Result<docspace_sim::Faults, String> {
+    docspace_sim::Faults::parse(text)
 }

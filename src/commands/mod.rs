@@ -1,6 +1,8 @@
 //! The commands: each reads its inputs, calls the library, and writes its output.
 
 pub mod schema;
+#[cfg(feature = "sim")]
+pub mod sim;
 pub mod validate;
 
 use crate::cli::{Cli, Command};
@@ -10,5 +12,7 @@ pub fn run(cli: Cli) -> u8 {
     match cli.command {
         Command::Validate(args) => validate::run(&args),
         Command::Schema(args) => schema::run(&args),
+        #[cfg(feature = "sim")]
+        Command::Sim(args) => sim::run(&args),
     }
 }

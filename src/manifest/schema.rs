@@ -25,11 +25,30 @@ pub fn manifest_schema() -> &'static Value {
     })
 }
 
-/// The manifest schema as committed in `schemas/manifest.schema.json`.
+/// The manifest schema as committed in `schemas/manifest.schema.json`: keys sorted,
+/// so the text does not depend on whether serde_json keeps insertion order (a
+/// feature another crate of the build may switch on).
 pub fn manifest_schema_text() -> String {
-    let mut text = serde_json::to_string_pretty(manifest_schema()).expect("JSON value");
+    let mut text = serde_json::to_string_pretty(&sorted(manifest_schema())).expect("JSON value");
     text.push('\n');
     text
+}
+
+fn sorted(value: &Value) -> Value {
+    match value {
+        Value::Object(map) => {
+            let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(b.0));
+            Value::Object(
+                entries
+                    .into_iter()
+                    .map(|(k, v)| (k.clone(), sorted(v)))
+                    .collect(),
+            )
+        }
+        Value::Array(items) => Value::Array(items.iter().map(sorted).collect()),
+        other => other.clone(),
+    }
 }
 
 /// schemars lets every `Option` field be `null`. In a manifest an optional field is
@@ -316,10 +335,13 @@ pub(super) fn fields_of(def: Option<&str>) -> Vec<&'static str> {
         None => &schema["properties"],
         Some(def) => &schema["$defs"][def]["properties"],
     };
-    properties
+    let mut fields: Vec<&'static str> = properties
         .as_object()
         .map(|props| props.keys().map(String::as_str).collect())
-        .unwrap_or_default()
+        .unwrap_or_default();
+    // Alphabetical whatever the map's order, so hints read the same in every build.
+    fields.sort_unstable();
+    fields
 }
 
 fn range_of(field: &str) -> Option<(u64, u64)> {

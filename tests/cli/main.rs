@@ -5,5 +5,7 @@
 //! with `cargo insta review` when cargo-insta is installed.
 
 mod schema;
+#[cfg(feature = "sim")]
+mod sim;
 mod support;
 mod validate;
