@@ -5,8 +5,6 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
 
-use offboard::manifest::{self, Format};
-
 use crate::support::{offboard_in, repo};
 
 /// A running `offboard sim`, killed when dropped.
