@@ -107,15 +107,7 @@ fn the_demo_company_has_every_leaver_and_workspace_of_the_example_manifests() {
         "manifests/batch.yaml",
         "manifests/leavers.csv",
     ] {
-        let path = repo().join(file);
-        let source =
-            manifest::decode(file, std::fs::read(&path).expect("manifest")).expect("UTF-8");
-        let folder = path.parent().expect("folder").to_path_buf();
-        let mut read_csv = |rel: &str| {
-            let p = folder.join(rel);
-            manifest::decode(&p.display().to_string(), std::fs::read(&p).expect("csv"))
-        };
-        let checked = manifest::check(source, Format::of_path(&path), &mut read_csv);
+        let checked = offboard::commands::validate::check_file(&repo().join(file));
         let m = checked.manifest.expect("the example manifests are valid");
         for leaver in &m.leavers {
             let key = leaver.user.key();
