@@ -5,27 +5,9 @@ use jiff::Timestamp;
 
 use crate::state::{Guid, Portal, UserStatus, folder_type};
 
-/// Every folder id at or below `root`.
-fn subtree(portal: &Portal, root: i64) -> Vec<i64> {
-    let mut ids = vec![root];
-    let mut i = 0;
-    while i < ids.len() {
-        let parent = ids[i];
-        ids.extend(
-            portal
-                .folders
-                .values()
-                .filter(|f| f.parent == parent)
-                .map(|f| f.id),
-        );
-        i += 1;
-    }
-    ids
-}
-
 /// Re-owns a folder subtree (folders and files) to `owner`.
 fn reown_subtree(portal: &mut Portal, root: i64, owner: Guid) {
-    let ids = subtree(portal, root);
+    let ids = portal.subtree(root);
     for id in &ids {
         if let Some(f) = portal.folders.get_mut(id) {
             f.created_by = owner;
@@ -42,7 +24,7 @@ fn reown_subtree(portal: &mut Portal, root: i64, owner: Guid) {
 
 /// Deletes a folder subtree with its files.
 fn delete_subtree(portal: &mut Portal, root: i64) {
-    let ids = subtree(portal, root);
+    let ids = portal.subtree(root);
     portal.files.retain(|_, f| !ids.contains(&f.folder));
     for id in ids {
         portal.folders.remove(&id);

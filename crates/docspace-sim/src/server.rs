@@ -244,9 +244,15 @@ async fn count(State(sim): State<Sim>, request: Request, next: Next) -> Response
     response
 }
 
-/// Resolves the `Authorization` header (docspace-api.md §1.1) into an [`Auth`].
+/// Resolves the `Authorization` header (docspace-api.md §1.1) into an [`Auth`], and
+/// refuses a restricted API key outside its scopes (§1.2: 403, empty body).
 async fn authenticate(State(sim): State<Sim>, mut request: Request, next: Next) -> Response {
-    let auth = resolve_auth(&sim, request.headers());
+    let (auth, scopes) = resolve_auth(&sim, request.headers());
+    if let Some(scopes) = scopes
+        && !scope_allows(&scopes, request.method(), request.uri().path())
+    {
+        return ApiError::Empty(StatusCode::FORBIDDEN).into_response();
+    }
     if let Auth::User(id) = auth
         && request.method() != Method::GET
     {
@@ -259,13 +265,15 @@ async fn authenticate(State(sim): State<Sim>, mut request: Request, next: Next) 
     next.run(request).await
 }
 
-pub fn resolve_auth(sim: &Shared, headers: &HeaderMap) -> Auth {
+/// The caller, and the scopes of the API key used when it is a restricted one.
+pub fn resolve_auth(sim: &Shared, headers: &HeaderMap) -> (Auth, Option<Vec<String>>) {
     let Some(value) = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
     else {
-        return Auth::Anonymous;
+        return (Auth::Anonymous, None);
     };
+    let mut scopes = None;
     let value = value.trim();
     let mut portal = sim.portal();
     let now = jiff::Timestamp::now();
@@ -283,6 +291,11 @@ pub fn resolve_auth(sim: &Shared, headers: &HeaderMap) -> Auth {
             match key {
                 Some(key) if key.active && key.expires.is_none_or(|e| e > now) => {
                     key.last_used = Some(now);
+                    let full =
+                        key.permissions.is_empty() || key.permissions.iter().any(|p| p == "*");
+                    if !full {
+                        scopes = Some(key.permissions.clone());
+                    }
                     Some(key.created_by)
                 }
                 _ => None,
@@ -296,8 +309,43 @@ pub fn resolve_auth(sim: &Shared, headers: &HeaderMap) -> Auth {
         }
     };
     match user.and_then(|id| portal.user(id)) {
-        Some(u) if u.is_active() => Auth::User(u.id),
-        _ => Auth::Failed,
+        Some(u) if u.is_active() => (Auth::User(u.id), scopes),
+        _ => (Auth::Failed, None),
+    }
+}
+
+/// Whether a restricted key's scopes admit a request (`ScopesAuthorizationHandler`).
+fn scope_allows(scopes: &[String], method: &Method, path: &str) -> bool {
+    let read = method == Method::GET;
+    let has = |s: &str| scopes.iter().any(|x| x == s);
+    if has("*:write") || (read && has("*:read")) {
+        return true;
+    }
+    let route = path.strip_prefix("/api/2.0/").unwrap_or(path);
+    let area = |prefix: &str| route == prefix || route.starts_with(&format!("{prefix}/"));
+    let (read_scopes, write_scope): (&[&str], &str) = if area("files/rooms") {
+        (&["rooms:read", "rooms:write"], "rooms:write")
+    } else if area("files") {
+        (&["files:read", "files:write"], "files:write")
+    } else if area("people/@self") {
+        (
+            &["accounts.self:read", "accounts.self:write"],
+            "accounts.self:write",
+        )
+    } else if area("people") {
+        (&["accounts:read", "accounts:write"], "accounts:write")
+    } else if area("group") {
+        (&["accounts:read"], "accounts:write")
+    } else if route == "keys/@self" && read {
+        return true;
+    } else {
+        // Audit, sessions, keys and the rest need a global scope.
+        return false;
+    };
+    if read {
+        read_scopes.iter().any(|s| has(s))
+    } else {
+        has(write_scope)
     }
 }
 

@@ -629,6 +629,43 @@ impl Portal {
         }
     }
 
+    /// `CanMove` on a file: in a room, managers move anything and content creators
+    /// what they created; in My documents, its owner.
+    pub fn can_move_file(&self, user: Guid, file: &File) -> bool {
+        let Some(folder) = self.folders.get(&file.folder) else {
+            return false;
+        };
+        let rights = self.folder_rights(user, folder);
+        if rights.edit_access && self.room_of(folder.id).is_some() {
+            return true;
+        }
+        match self.room_of(folder.id) {
+            Some(room) => {
+                rights.create
+                    && file.created_by == user
+                    && self.room_role(room, user) == Some(access::CONTENT_CREATOR)
+            }
+            None => rights.create,
+        }
+    }
+
+    /// Every folder id at or below `root`.
+    pub fn subtree(&self, root: i64) -> Vec<i64> {
+        let mut ids = vec![root];
+        let mut i = 0;
+        while i < ids.len() {
+            let parent = ids[i];
+            ids.extend(
+                self.folders
+                    .values()
+                    .filter(|f| f.parent == parent)
+                    .map(|f| f.id),
+            );
+            i += 1;
+        }
+        ids
+    }
+
     pub fn record_audit(&mut self, event: AuditEvent) {
         let mut event = event;
         event.id = self.next_event;

@@ -359,17 +359,23 @@ fn check_move(
                 "You cannot copy the folder to its subfolder".into(),
             ));
         }
+        // Every file inside must be movable by the caller too.
+        let inside = portal.subtree(*id);
+        if portal
+            .files
+            .values()
+            .filter(|f| inside.contains(&f.folder))
+            .any(|f| !portal.can_move_file(caller, f))
+        {
+            return Err(ApiError::AccessDenied);
+        }
     }
     for id in files {
         let file = portal
             .files
             .get(id)
             .ok_or_else(|| ApiError::NotFound("The required file was not found".into()))?;
-        let folder = portal
-            .folders
-            .get(&file.folder)
-            .ok_or_else(ApiError::not_found_folder)?;
-        if !portal.folder_rights(caller, folder).create {
+        if !portal.can_move_file(caller, file) {
             return Err(ApiError::AccessDenied);
         }
     }

@@ -238,6 +238,22 @@ pub async fn create_key(State(sim): State<Sim>, ctx: Ctx) -> Result<Response> {
         .iter()
         .filter_map(|p| p.as_str().map(str::to_owned))
         .collect();
+    let known = [
+        "files:read",
+        "files:write",
+        "rooms:read",
+        "rooms:write",
+        "accounts:read",
+        "accounts:write",
+        "accounts.self:read",
+        "accounts.self:write",
+        "*:read",
+        "*:write",
+        "*",
+    ];
+    if let Some(bad) = permissions.iter().find(|p| !known.contains(&p.as_str())) {
+        return Err(ApiError::Argument(format!("Invalid permission: {bad}")));
+    }
     let mut portal = sim.portal();
     let key = new_key(&sim, &name, caller, permissions, expires);
     let dto = view(&sim, &portal, caller).api_key(&key, true);

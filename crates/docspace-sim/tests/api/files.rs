@@ -570,3 +570,63 @@ async fn rooms_folders_and_files_can_be_created() {
         .await;
     assert_eq!(mine.response()["fileExst"], ".xlsx");
 }
+
+#[tokio::test]
+async fn a_content_creator_moves_only_what_they_created() {
+    let p = Portal::start().await;
+    // Make the leaver a content creator of the archive room, then try to move the
+    // folder they created in Sales, once with a colleague's file inside.
+    let owner_of_archive = p
+        .call(
+            "POST",
+            "/api/2.0/files/owner",
+            OWNER,
+            Some(json!({"folderIds": [500], "userId": LEAVER})),
+        )
+        .await;
+    assert_eq!(owner_of_archive.status, 200);
+    let second_file = p
+        .call(
+            "POST",
+            "/api/2.0/files/210/file",
+            MANAGER,
+            Some(json!({"title": "Manager note"})),
+        )
+        .await;
+    assert_eq!(second_file.status, 200, "{}", second_file.text);
+    let denied = p
+        .call(
+            "PUT",
+            "/api/2.0/files/fileops/move",
+            LEAVER_KEY,
+            Some(json!({"folderIds": [210], "destFolderId": 500})),
+        )
+        .await;
+    assert_eq!(
+        denied.status, 403,
+        "a file inside was created by someone else"
+    );
+    let file_id = second_file.response()["id"].as_i64().unwrap();
+    let by_manager = p
+        .call(
+            "PUT",
+            "/api/2.0/files/fileops/move",
+            MANAGER,
+            Some(json!({"fileIds": [file_id], "destFolderId": 200})),
+        )
+        .await;
+    assert_eq!(by_manager.status, 200);
+    p.poll_until("/api/2.0/files/fileops", MANAGER, |a| {
+        a.response() == json!([])
+    })
+    .await;
+    let allowed = p
+        .call(
+            "PUT",
+            "/api/2.0/files/fileops/move",
+            LEAVER_KEY,
+            Some(json!({"folderIds": [210], "destFolderId": 500})),
+        )
+        .await;
+    assert_eq!(allowed.status, 200, "{}", allowed.text);
+}

@@ -373,3 +373,59 @@ async fn stats_count_requests_by_route_template() {
         .unwrap();
     assert_eq!(state["users"].as_array().unwrap().len(), 10);
 }
+
+#[tokio::test]
+async fn restricted_keys_are_held_to_their_scopes() {
+    let p = Portal::start().await;
+    let created = p
+        .call(
+            "POST",
+            "/api/2.0/keys",
+            OWNER,
+            Some(json!({"name": "reader", "permissions": ["accounts:read", "rooms:read"]})),
+        )
+        .await;
+    assert_eq!(created.status, 200, "{}", created.text);
+    let key = created.response()["key"].as_str().unwrap().to_owned();
+    assert_eq!(p.get("/api/2.0/people/filter", &key).await.status, 200);
+    assert_eq!(p.get("/api/2.0/files/rooms", &key).await.status, 200);
+    for (method, path) in [
+        ("GET", "/api/2.0/security/audit/events/filter"),
+        ("GET", "/api/2.0/keys"),
+        ("GET", "/api/2.0/files/folder/110"),
+        ("PUT", "/api/2.0/people/status/2"),
+    ] {
+        let answer = p
+            .call(method, path, &key, Some(json!({"userIds": [SECOND]})))
+            .await;
+        assert_eq!(
+            (answer.status, answer.text.as_str()),
+            (403, ""),
+            "{method} {path}"
+        );
+    }
+    assert_eq!(
+        p.state()["users"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|u| u["id"] == SECOND)
+            .unwrap()["status"],
+        1
+    );
+    let full = p
+        .call(
+            "POST",
+            "/api/2.0/keys",
+            OWNER,
+            Some(json!({"name": "all", "permissions": ["*"]})),
+        )
+        .await;
+    let full = full.response()["key"].as_str().unwrap().to_owned();
+    assert_eq!(
+        p.get("/api/2.0/security/audit/events/filter", &full)
+            .await
+            .status,
+        200
+    );
+}
