@@ -60,13 +60,7 @@ impl ProgressJob {
 
     /// When the record was last updated (for expiry).
     fn last_update(&self) -> Option<Instant> {
-        match (self.finished_at, self.fate) {
-            (Some(at), _) => Some(at),
-            (None, Fate::Stuck(p)) => {
-                Some(self.started + self.duration.mul_f64(f64::from(p) / 100.0))
-            }
-            (None, _) => None,
-        }
+        last_update(self.started, self.duration, self.finished_at, self.fate)
     }
 
     /// `TaskProgressResponseDto`.
@@ -81,6 +75,21 @@ impl ProgressJob {
             dto["error"] = error.clone().into();
         }
         dto
+    }
+}
+
+/// When a job's record was last updated: when it finished, or, for a stuck job,
+/// when it stopped moving; `None` while it runs.
+fn last_update(
+    started: Instant,
+    duration: Duration,
+    finished_at: Option<Instant>,
+    fate: Fate,
+) -> Option<Instant> {
+    match (finished_at, fate) {
+        (Some(at), _) => Some(at),
+        (None, Fate::Stuck(p)) => Some(started + duration.mul_f64(f64::from(p) / 100.0)),
+        (None, _) => None,
     }
 }
 
@@ -177,13 +186,7 @@ impl FileOperation {
     }
 
     fn last_update(&self) -> Option<Instant> {
-        match (self.finished_at, self.fate) {
-            (Some(at), _) => Some(at),
-            (None, Fate::Stuck(p)) => {
-                Some(self.started + self.duration.mul_f64(f64::from(p) / 100.0))
-            }
-            (None, _) => None,
-        }
+        last_update(self.started, self.duration, self.finished_at, self.fate)
     }
 
     /// How long an unread finished operation is kept (downloads twice as long).

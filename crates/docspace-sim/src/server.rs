@@ -58,6 +58,28 @@ impl Shared {
         self.stats.lock().expect("stats lock")
     }
 
+    /// How DTOs look to `caller`.
+    pub fn view<'a>(&'a self, portal: &'a Portal, caller: Guid) -> crate::dto::View<'a> {
+        crate::dto::View {
+            portal,
+            caller,
+            base_url: &self.base_url,
+        }
+    }
+
+    /// What faults decide for a new job: fail, get stuck at `stuck_at` percent, or run.
+    pub fn job_fate(&self, stuck_at: u8) -> crate::jobs::Fate {
+        let faults = &self.config.faults;
+        let draw = self.draw();
+        if draw < faults.job_fail {
+            crate::jobs::Fate::Fail
+        } else if draw < faults.job_fail + faults.job_stuck {
+            crate::jobs::Fate::Stuck(stuck_at)
+        } else {
+            crate::jobs::Fate::Normal
+        }
+    }
+
     /// A seeded random draw in [0, 1).
     pub fn draw(&self) -> f64 {
         self.rng.lock().expect("rng lock").f64()

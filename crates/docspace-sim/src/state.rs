@@ -439,6 +439,22 @@ impl Portal {
         id
     }
 
+    /// A folder's title, or "" when it is gone.
+    pub fn folder_title(&self, id: i64) -> String {
+        self.folders
+            .get(&id)
+            .map(|f| f.title.clone())
+            .unwrap_or_default()
+    }
+
+    /// A file's title, or "" when it is gone.
+    pub fn file_title(&self, id: i64) -> String {
+        self.files
+            .get(&id)
+            .map(|f| f.title.clone())
+            .unwrap_or_default()
+    }
+
     pub fn user(&self, id: Guid) -> Option<&User> {
         self.users.get(&id)
     }

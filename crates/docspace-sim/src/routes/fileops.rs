@@ -25,18 +25,6 @@ fn ids(body: &JsonBody, name: &str) -> Vec<i64> {
     body.array(name).iter().filter_map(value_i64).collect()
 }
 
-fn fate(sim: &Sim) -> Fate {
-    let faults = &sim.config.faults;
-    let draw = sim.draw();
-    if draw < faults.job_fail {
-        Fate::Fail
-    } else if draw < faults.job_fail + faults.job_stuck {
-        Fate::Stuck(40)
-    } else {
-        Fate::Normal
-    }
-}
-
 /// Queues an operation and schedules its completion; returns the listing the PUT
 /// answers with (all the caller's operations of that kind, or just this one).
 fn start(
@@ -49,7 +37,7 @@ fn start(
 ) -> Vec<Value> {
     let now = Instant::now();
     let id = Guid(sim.rng.lock().expect("rng lock").u128(..));
-    let fate = fate(sim);
+    let fate = sim.job_fate(40);
     let op = FileOperation {
         id,
         owner,
@@ -111,17 +99,9 @@ fn finish(sim: &Sim, id: Guid) {
             dest,
         } => {
             crate::effects::move_items(&mut portal, &folders, &files, dest).map(|()| {
-                let dest_title = portal
-                    .folders
-                    .get(&dest)
-                    .map(|f| f.title.clone())
-                    .unwrap_or_default();
+                let dest_title = portal.folder_title(dest);
                 for id in &folders {
-                    let title = portal
-                        .folders
-                        .get(id)
-                        .map(|f| f.title.clone())
-                        .unwrap_or_default();
+                    let title = portal.folder_title(*id);
                     // 3.7 fills `{1}` with the source folder's title (a server quirk);
                     // the folder already moved, so its old parent is gone from here.
                     audit::record(
@@ -134,11 +114,7 @@ fn finish(sim: &Sim, id: Guid) {
                     );
                 }
                 for id in &files {
-                    let title = portal
-                        .files
-                        .get(id)
-                        .map(|f| f.title.clone())
-                        .unwrap_or_default();
+                    let title = portal.file_title(*id);
                     audit::record(
                         &mut portal,
                         owner,
@@ -163,11 +139,7 @@ fn finish(sim: &Sim, id: Guid) {
             jobs.downloads.insert(name.clone(), (owner, zip));
             // One event per requested item, as `FileDownloadOperation` writes them.
             for id in &folders {
-                let title = portal
-                    .folders
-                    .get(id)
-                    .map(|f| f.title.clone())
-                    .unwrap_or_default();
+                let title = portal.folder_title(*id);
                 audit::record(
                     &mut portal,
                     owner,
@@ -178,11 +150,7 @@ fn finish(sim: &Sim, id: Guid) {
                 );
             }
             for id in &files {
-                let title = portal
-                    .files
-                    .get(id)
-                    .map(|f| f.title.clone())
-                    .unwrap_or_default();
+                let title = portal.file_title(*id);
                 audit::record(
                     &mut portal,
                     owner,

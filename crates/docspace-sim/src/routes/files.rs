@@ -6,7 +6,6 @@ use axum::response::Response;
 use serde_json::{Value, json};
 
 use crate::audit;
-use crate::dto::View;
 use crate::server::{Ctx, Sim};
 use crate::state::{
     Folder, Guid, Portal, Share, UserStatus, UserType, access, folder_type, room_folder_type,
@@ -14,14 +13,6 @@ use crate::state::{
 use crate::wire::{ApiError, Page, Reply, value_i64};
 
 type Result<T> = std::result::Result<T, ApiError>;
-
-fn view<'a>(sim: &'a Sim, portal: &'a Portal, caller: Guid) -> View<'a> {
-    View {
-        portal,
-        caller,
-        base_url: &sim.base_url,
-    }
-}
 
 fn parse_id(text: &str) -> Result<i64> {
     // Non-numeric ids would go to third-party storage; none is connected here.
@@ -51,7 +42,7 @@ pub async fn folder_info(
     let caller = ctx.files_caller()?;
     let portal = sim.portal();
     let folder = readable(&portal, caller, parse_id(&id)?)?;
-    Ok(ctx.json(view(&sim, &portal, caller).folder(folder)))
+    Ok(ctx.json(sim.view(&portal, caller).folder(folder)))
 }
 
 /// `GET files/rooms/{id}`: the same DTO; it does not check that the id is a room.
@@ -71,7 +62,7 @@ pub async fn folder_path(
     let caller = ctx.files_caller()?;
     let portal = sim.portal();
     let folder = readable(&portal, caller, parse_id(&id)?)?;
-    let v = view(&sim, &portal, caller);
+    let v = sim.view(&portal, caller);
     let path: Vec<Value> = portal
         .path_of(folder.id)
         .into_iter()
@@ -88,7 +79,7 @@ pub async fn subfolders(
     let caller = ctx.files_caller()?;
     let portal = sim.portal();
     let folder = readable(&portal, caller, parse_id(&id)?)?;
-    let v = view(&sim, &portal, caller);
+    let v = sim.view(&portal, caller);
     let list: Vec<Value> = portal
         .folders
         .values()
@@ -117,7 +108,7 @@ fn contents(
         .get("filterValue")
         .unwrap_or_default()
         .to_lowercase();
-    let v = view(sim, portal, caller);
+    let v = sim.view(portal, caller);
     let mut entries: Vec<(bool, Value)> = Vec::new();
     if filter_type != 1 {
         entries.extend(
@@ -221,7 +212,7 @@ pub async fn rooms(State(sim): State<Sim>, ctx: Ctx) -> Result<Response> {
         2 => vec![portal.rooms_root, portal.archive_root],
         _ => vec![portal.rooms_root],
     };
-    let v = view(&sim, &portal, caller);
+    let v = sim.view(&portal, caller);
     let rooms: Vec<&Folder> = portal
         .folders
         .values()
@@ -302,7 +293,7 @@ pub async fn create_room(State(sim): State<Sim>, ctx: Ctx) -> Result<Response> {
         now,
     );
     let room = portal.folders.get(&id).expect("just added");
-    Ok(ctx.json(view(&sim, &portal, caller).folder(room)))
+    Ok(ctx.json(sim.view(&portal, caller).folder(room)))
 }
 
 fn room_type_of(value: &Value) -> Option<u8> {
@@ -354,7 +345,7 @@ pub async fn create_folder(
         now,
     );
     let created = portal.folders.get(&id).expect("just added");
-    Ok(ctx.json(view(&sim, &portal, caller).folder(created)))
+    Ok(ctx.json(sim.view(&portal, caller).folder(created)))
 }
 
 /// `POST files/{folderId}/file` and `POST files/@my/file` `{title}`: an empty document.
@@ -402,7 +393,7 @@ pub async fn create_file(
         now,
     );
     let file = portal.files.get(&id).expect("just added");
-    Ok(ctx.json(view(&sim, &portal, caller).file(file)))
+    Ok(ctx.json(sim.view(&portal, caller).file(file)))
 }
 
 pub async fn create_file_in_my(State(sim): State<Sim>, ctx: Ctx) -> Result<Response> {
@@ -456,7 +447,7 @@ pub async fn room_share(
         })
         .collect();
     let total = members.len() as u64;
-    let v = view(&sim, &portal, caller);
+    let v = sim.view(&portal, caller);
     let list: Vec<Value> = page
         .slice(&members)
         .iter()
@@ -634,7 +625,7 @@ pub async fn set_room_share(
         );
     }
     let room = portal.folders.get(&room_id).expect("checked above").clone();
-    let v = view(&sim, &portal, caller);
+    let v = sim.view(&portal, caller);
     let members: Vec<Value> = room
         .shares
         .iter()
@@ -677,7 +668,7 @@ pub async fn folder_share(
     )];
     list.extend(folder.shares.iter().map(|s| (s.clone(), false)));
     let total = list.len() as u64;
-    let v = view(&sim, &portal, caller);
+    let v = sim.view(&portal, caller);
     let shown: Vec<Value> = page
         .slice(&list)
         .iter()
@@ -750,7 +741,7 @@ pub async fn set_folder_share(
         touched.push(subject);
     }
     let folder = portal.folders.get(&folder.id).expect("found above").clone();
-    let v = view(&sim, &portal, caller);
+    let v = sim.view(&portal, caller);
     let list: Vec<Value> = folder
         .shares
         .iter()
@@ -823,7 +814,7 @@ pub async fn change_owner(State(sim): State<Sim>, ctx: Ctx) -> Result<Response> 
         );
         changed.push(id);
     }
-    let v = view(&sim, &portal, caller);
+    let v = sim.view(&portal, caller);
     let list: Vec<Value> = changed
         .iter()
         .filter_map(|id| portal.folders.get(id))

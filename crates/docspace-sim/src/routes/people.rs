@@ -6,20 +6,11 @@ use axum::response::Response;
 use serde_json::Value;
 
 use crate::audit;
-use crate::dto::View;
 use crate::server::{Ctx, Sim};
 use crate::state::{Guid, Portal, User, UserStatus, UserType};
 use crate::wire::{ApiError, Page, Reply};
 
 type Result<T> = std::result::Result<T, ApiError>;
-
-pub fn view<'a>(sim: &'a Sim, portal: &'a Portal, caller: Guid) -> View<'a> {
-    View {
-        portal,
-        caller,
-        base_url: &sim.base_url,
-    }
-}
 
 /// `CanUserViewAnotherUserAsync`: admins see everyone, room admins everyone but
 /// guests, users and guests only themselves.
@@ -37,7 +28,7 @@ pub async fn me(State(sim): State<Sim>, ctx: Ctx) -> Result<Response> {
     let caller = ctx.caller()?;
     let portal = sim.portal();
     let user = portal.user(caller).ok_or_else(ApiError::not_found_user)?;
-    Ok(ctx.json(view(&sim, &portal, caller).employee_full(user)))
+    Ok(ctx.json(sim.view(&portal, caller).employee_full(user)))
 }
 
 pub async fn by_id(
@@ -53,7 +44,7 @@ pub async fn by_id(
     if !can_view(&portal, caller, user) {
         return Err(ApiError::AccessDenied);
     }
-    Ok(ctx.json(view(&sim, &portal, caller).employee_full(user)))
+    Ok(ctx.json(sim.view(&portal, caller).employee_full(user)))
 }
 
 pub async fn by_email(State(sim): State<Sim>, ctx: Ctx) -> Result<Response> {
@@ -74,7 +65,7 @@ pub async fn by_email(State(sim): State<Sim>, ctx: Ctx) -> Result<Response> {
     if !can_view(&portal, caller, user) {
         return Err(ApiError::AccessDenied);
     }
-    Ok(ctx.json(view(&sim, &portal, caller).employee_full(user)))
+    Ok(ctx.json(sim.view(&portal, caller).employee_full(user)))
 }
 
 fn looks_like_email(text: &str) -> bool {
@@ -169,15 +160,6 @@ fn filtered<'a>(
 }
 
 pub async fn filter(State(sim): State<Sim>, ctx: Ctx) -> Result<Response> {
-    let caller = ctx.caller()?;
-    let page = Page::from_query(&ctx.query, &ctx.link)?;
-    let portal = sim.portal();
-    if matches!(
-        portal.user(caller).map(|u| u.kind),
-        Some(UserType::User | UserType::Guest)
-    ) {
-        return Err(ApiError::AccessDenied);
-    }
     let status = match ctx.query.get("employeeStatus") {
         None | Some("") => None,
         Some(text) => Some(parse_status(text).ok_or_else(|| {
@@ -187,9 +169,23 @@ pub async fn filter(State(sim): State<Sim>, ctx: Ctx) -> Result<Response> {
             )
         })?),
     };
-    let users = filtered(&portal, caller, &ctx, status)?;
+    filter_page(&sim, &ctx, status)
+}
+
+/// A page of the filter, for admins and room admins (users and guests get 403).
+fn filter_page(sim: &Sim, ctx: &Ctx, status: Option<u8>) -> Result<Response> {
+    let caller = ctx.caller()?;
+    let page = Page::from_query(&ctx.query, &ctx.link)?;
+    let portal = sim.portal();
+    if matches!(
+        portal.user(caller).map(|u| u.kind),
+        Some(UserType::User | UserType::Guest)
+    ) {
+        return Err(ApiError::AccessDenied);
+    }
+    let users = filtered(&portal, caller, ctx, status)?;
     let total = users.len() as u64;
-    let v = view(&sim, &portal, caller);
+    let v = sim.view(&portal, caller);
     let list: Vec<Value> = page
         .slice(&users)
         .into_iter()
@@ -208,7 +204,7 @@ pub async fn list(State(sim): State<Sim>, ctx: Ctx) -> Result<Response> {
         .filter(|u| can_view(&portal, caller, u))
         .collect();
     let total = users.len() as u64;
-    let v = view(&sim, &portal, caller);
+    let v = sim.view(&portal, caller);
     let list: Vec<Value> = page
         .slice(&users)
         .into_iter()
@@ -222,26 +218,9 @@ pub async fn by_status(
     Path(status): Path<String>,
     ctx: Ctx,
 ) -> Result<Response> {
-    let caller = ctx.caller()?;
     let status = parse_status(&status)
         .ok_or_else(|| ctx.validation("status", format!("The value '{status}' is not valid.")))?;
-    let page = Page::from_query(&ctx.query, &ctx.link)?;
-    let portal = sim.portal();
-    if matches!(
-        portal.user(caller).map(|u| u.kind),
-        Some(UserType::User | UserType::Guest)
-    ) {
-        return Err(ApiError::AccessDenied);
-    }
-    let users = filtered(&portal, caller, &ctx, Some(status))?;
-    let total = users.len() as u64;
-    let v = view(&sim, &portal, caller);
-    let list: Vec<Value> = page
-        .slice(&users)
-        .into_iter()
-        .map(|u| v.employee_full(u))
-        .collect();
-    Ok(ctx.ok(Reply::new(Value::Array(list)).with_total(total)))
+    filter_page(&sim, &ctx, Some(status))
 }
 
 /// `PUT people/status/{status}`: all or nothing (docspace-api.md §4.1).
@@ -323,7 +302,7 @@ pub async fn update_status(
             now,
         );
     }
-    let v = view(&sim, &portal, caller);
+    let v = sim.view(&portal, caller);
     let list: Vec<Value> = targets
         .iter()
         .filter_map(|id| portal.user(*id))
@@ -401,7 +380,7 @@ pub async fn update_member(
         );
     }
     let user = portal.user(target).expect("found above");
-    Ok(ctx.json(view(&sim, &portal, caller).employee_full(user)))
+    Ok(ctx.json(sim.view(&portal, caller).employee_full(user)))
 }
 
 /// `POST people`: a new active user of the given type (docspace-api.md §16).
@@ -471,7 +450,7 @@ pub async fn create(State(sim): State<Sim>, ctx: Ctx) -> Result<Response> {
         now,
     );
     let user = portal.user(id).expect("just added");
-    Ok(ctx.json(view(&sim, &portal, caller).employee_full(user)))
+    Ok(ctx.json(sim.view(&portal, caller).employee_full(user)))
 }
 
 /// `DELETE people/{userid}` (docspace-api.md §5.7).
@@ -513,7 +492,7 @@ pub async fn delete(
             user.display_name()
         )));
     }
-    let dto = view(&sim, &portal, caller).employee_full(&user);
+    let dto = sim.view(&portal, caller).employee_full(&user);
     let now = jiff::Timestamp::now();
     crate::effects::delete_profile(&mut portal, user.id, caller);
     audit::record(

@@ -39,19 +39,6 @@ fn guid_field(ctx: &Ctx, body: &crate::wire::JsonBody, name: &str) -> Result<Gui
         .ok_or_else(|| ctx.validation(name, format!("The value '{text}' is not valid.")))
 }
 
-/// Decides, with the seeded faults, whether a new job fails or gets stuck.
-fn fate(sim: &Sim) -> Fate {
-    let faults = &sim.config.faults;
-    let draw = sim.draw();
-    if draw < faults.job_fail {
-        Fate::Fail
-    } else if draw < faults.job_fail + faults.job_stuck {
-        Fate::Stuck(30)
-    } else {
-        Fate::Normal
-    }
-}
-
 /// `GET people/reassign/necessary?userId=&type=`.
 pub async fn necessary(State(sim): State<Sim>, ctx: Ctx) -> Result<Response> {
     let caller = ctx.caller()?;
@@ -171,7 +158,7 @@ fn start_job(
         duration: sim.config.job_duration,
         status: status::RUNNING,
         error: None,
-        fate: fate(sim),
+        fate: sim.job_fate(30),
         finished_at: None,
     };
     let dto = job.dto(now);

@@ -7,20 +7,11 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use crate::audit;
-use crate::dto::View;
 use crate::server::{Ctx, Sim};
 use crate::state::{ApiKey, Group, Guid, LoginEvent, Portal, Session, User, UserStatus, UserType};
 use crate::wire::{ApiError, Page, Reply, json_response, parse_api_datetime};
 
 type Result<T> = std::result::Result<T, ApiError>;
-
-fn view<'a>(sim: &'a Sim, portal: &'a Portal, caller: Guid) -> View<'a> {
-    View {
-        portal,
-        caller,
-        base_url: &sim.base_url,
-    }
-}
 
 /// `from`/`to` bounds: a value without a zone fails model binding (400).
 fn bound(ctx: &Ctx, name: &str) -> Result<Option<jiff::Timestamp>> {
@@ -72,7 +63,7 @@ pub async fn audit_events(State(sim): State<Sim>, ctx: Ctx) -> Result<Response> 
 
     let portal = sim.portal();
     demand_audit(&portal, caller)?;
-    let v = view(&sim, &portal, caller);
+    let v = sim.view(&portal, caller);
     let mut events: Vec<_> = portal.audit.iter().rev().collect();
     if !portal.audit_feature {
         let last: Vec<Value> = events.iter().take(20).map(|e| v.audit_event(e)).collect();
@@ -123,7 +114,7 @@ pub async fn login_events(State(sim): State<Sim>, ctx: Ctx) -> Result<Response> 
         .filter(|a| *a != 0);
     let portal = sim.portal();
     demand_audit(&portal, caller)?;
-    let v = view(&sim, &portal, caller);
+    let v = sim.view(&portal, caller);
     let newest: Vec<&LoginEvent> = portal.logins.iter().rev().collect();
     if !portal.audit_feature {
         let last: Vec<Value> = newest.iter().take(20).map(|e| v.login_event(e)).collect();
@@ -147,7 +138,7 @@ pub async fn login_events(State(sim): State<Sim>, ctx: Ctx) -> Result<Response> 
 pub async fn active_connections(State(sim): State<Sim>, ctx: Ctx) -> Result<Response> {
     let caller = ctx.caller()?;
     let portal = sim.portal();
-    let v = view(&sim, &portal, caller);
+    let v = sim.view(&portal, caller);
     let items: Vec<Value> = portal
         .logins
         .iter()
@@ -200,7 +191,7 @@ pub async fn keys(State(sim): State<Sim>, ctx: Ctx) -> Result<Response> {
     let caller = ctx.caller()?;
     let portal = sim.portal();
     let admin = portal.is_admin(caller);
-    let v = view(&sim, &portal, caller);
+    let v = sim.view(&portal, caller);
     let list: Vec<Value> = portal
         .keys
         .iter()
@@ -256,7 +247,7 @@ pub async fn create_key(State(sim): State<Sim>, ctx: Ctx) -> Result<Response> {
     }
     let mut portal = sim.portal();
     let key = new_key(&sim, &name, caller, permissions, expires);
-    let dto = view(&sim, &portal, caller).api_key(&key, true);
+    let dto = sim.view(&portal, caller).api_key(&key, true);
     audit::record(
         &mut portal,
         caller,
@@ -394,7 +385,7 @@ pub async fn groups(State(sim): State<Sim>, ctx: Ctx) -> Result<Response> {
         .collect();
     list.sort_by_key(|g| g.name.to_lowercase());
     let total = list.len() as u64;
-    let v = view(&sim, &portal, caller);
+    let v = sim.view(&portal, caller);
     let shown: Vec<Value> = page
         .slice(&list)
         .into_iter()
@@ -426,7 +417,7 @@ pub async fn group(State(sim): State<Sim>, Path(id): Path<String>, ctx: Ctx) -> 
         .query
         .get("includeMembers")
         .is_some_and(|v| v.eq_ignore_ascii_case("false"));
-    Ok(ctx.json(view(&sim, &portal, caller).group(group, members)))
+    Ok(ctx.json(sim.view(&portal, caller).group(group, members)))
 }
 
 /// `POST group` `{groupName, groupManager, members}`.
@@ -472,7 +463,7 @@ pub async fn create_group(State(sim): State<Sim>, ctx: Ctx) -> Result<Response> 
         jiff::Timestamp::now(),
     );
     let group = portal.group(id).expect("just added");
-    Ok(ctx.json(view(&sim, &portal, caller).group(group, true)))
+    Ok(ctx.json(sim.view(&portal, caller).group(group, true)))
 }
 
 /// `DELETE group/{id}/members` `{members}`.
@@ -500,7 +491,7 @@ pub async fn remove_group_members(
         .ok_or_else(|| ApiError::NotFound("The group could not be found".into()))?;
     group.members.retain(|m| !remove.contains(m));
     let group = portal.group(id).expect("found above");
-    Ok(ctx.json(view(&sim, &portal, caller).group(group, true)))
+    Ok(ctx.json(sim.view(&portal, caller).group(group, true)))
 }
 
 /// `POST authentication` `{userName, password}` → a session token.
@@ -551,7 +542,7 @@ pub async fn authenticate(State(sim): State<Sim>, ctx: Ctx) -> Result<Response> 
             expires,
         },
     );
-    let v = view(&sim, &portal, user.id);
+    let v = sim.view(&portal, user.id);
     Ok(ctx.json(json!({
         "token": token,
         "expires": crate::wire::api_datetime(expires, &v.portal.zone),
