@@ -9,6 +9,7 @@
 
 pub mod cli;
 pub mod commands;
+pub mod docspace;
 pub mod exit;
 pub mod manifest;
 pub mod report;

@@ -4,6 +4,8 @@
 //! Review changed snapshots with `INSTA_UPDATE=always cargo test` and `git diff`, or
 //! with `cargo insta review` when cargo-insta is installed.
 
+#[cfg(feature = "sim")]
+mod client;
 mod schema;
 #[cfg(feature = "sim")]
 mod sim;

@@ -1,0 +1,581 @@
+//! The HTTP client: one per run, the API key as a sensitive header, and one typed
+//! call per endpoint the offboarding flow uses. No retries and no sleeping here: a
+//! call either answers or fails with an [`ApiError`]; the executor decides what next.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use reqwest::header::{AUTHORIZATION, HeaderValue, RETRY_AFTER};
+use reqwest::{Method, Url};
+use secrecy::{ExposeSecret, SecretString};
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+
+use super::envelope::{Envelope, decode};
+use super::error::ApiError;
+use super::model::{
+    ApiKey, Employee, Folder, FolderContents, Group, Operation, Progress, RoomSecurity, Share,
+};
+
+/// The largest page DocSpace serves (`count` 1..100).
+pub const PAGE: u64 = 100;
+
+/// Where the portal is and how to authenticate.
+pub struct Connection {
+    pub portal: Url,
+    pub key: SecretString,
+    pub connect_timeout: Duration,
+    pub request_timeout: Duration,
+}
+
+/// Why a [`Connection`] cannot be used.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ConnectionError {
+    #[error("`{0}` is not a URL")]
+    NotAUrl(String),
+    #[error("`{0}` uses plain http; only https is allowed, except for loopback addresses")]
+    PlainHttp(String),
+    #[error("`{0}` is not an http or https URL")]
+    Scheme(String),
+    #[error("the API key is not valid in an HTTP header")]
+    KeyNotAHeader,
+    #[error("cannot build the HTTP client: {0}")]
+    Client(String),
+}
+
+/// Parses a portal address: https anywhere, http only on loopback.
+pub fn portal_url(text: &str) -> Result<Url, ConnectionError> {
+    let trimmed = text.trim().trim_end_matches('/');
+    let url = Url::parse(trimmed).map_err(|_| ConnectionError::NotAUrl(text.to_owned()))?;
+    match url.scheme() {
+        "https" => Ok(url),
+        "http" if is_loopback(&url) => Ok(url),
+        "http" => Err(ConnectionError::PlainHttp(text.to_owned())),
+        _ => Err(ConnectionError::Scheme(text.to_owned())),
+    }
+}
+
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(domain)) => domain.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
+        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
+        None => false,
+    }
+}
+
+/// A DocSpace API client.
+#[derive(Clone)]
+pub struct Client {
+    http: reqwest::Client,
+    base: Url,
+    auth: HeaderValue,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the key.
+        f.debug_struct("Client")
+            .field("portal", &self.base.as_str())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A people filter query (`GET people/filter`).
+#[derive(Debug, Default, Clone)]
+pub struct PeopleFilter {
+    /// `employeeStatus`: 1 active, 2 disabled, 4 pending; none = the default view.
+    pub status: Option<u8>,
+    pub text: Option<String>,
+    pub group: Option<String>,
+}
+
+/// The filter of an audit or login history query.
+#[derive(Debug, Default, Clone)]
+pub struct HistoryFilter {
+    pub user: Option<String>,
+    pub action: Option<u32>,
+    /// Inclusive bounds, sent with a `Z` (a zone-less value is a 400).
+    pub from: Option<jiff::Timestamp>,
+    pub to: Option<jiff::Timestamp>,
+}
+
+impl Client {
+    pub fn new(connection: &Connection) -> Result<Self, ConnectionError> {
+        let mut auth =
+            HeaderValue::from_str(&format!("Bearer {}", connection.key.expose_secret().trim()))
+                .map_err(|_| ConnectionError::KeyNotAHeader)?;
+        auth.set_sensitive(true);
+        let http = reqwest::Client::builder()
+            .connect_timeout(connection.connect_timeout)
+            .timeout(connection.request_timeout)
+            .user_agent(concat!("offboard/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| ConnectionError::Client(e.to_string()))?;
+        let mut base = connection.portal.clone();
+        if !base.path().ends_with('/') {
+            let path = format!("{}/", base.path());
+            base.set_path(&path);
+        }
+        Ok(Self { http, base, auth })
+    }
+
+    pub fn portal(&self) -> &Url {
+        &self.base
+    }
+
+    fn url(&self, path: &str) -> Url {
+        // `path` is a relative API path such as `api/2.0/people/@self`.
+        self.base
+            .join(path)
+            .expect("API paths are valid relative URLs")
+    }
+
+    async fn request<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, String)],
+        body: Option<&Value>,
+    ) -> Result<Envelope<T>, ApiError> {
+        let mut request = self
+            .http
+            .request(method, self.url(path))
+            .header(AUTHORIZATION, self.auth.clone());
+        if !query.is_empty() {
+            request = request.query(query);
+        }
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let response = request.send().await?;
+        let status = response.status().as_u16();
+        let retry_after = response
+            .headers()
+            .get(RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let bytes = response.bytes().await?;
+        decode(status, retry_after.as_deref(), &bytes)
+    }
+
+    async fn get<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+    ) -> Result<Envelope<T>, ApiError> {
+        self.request(Method::GET, path, query, None).await
+    }
+
+    /// A response the endpoint always sends.
+    fn required<T>(envelope: Envelope<T>, what: &str) -> Result<T, ApiError> {
+        envelope.response.ok_or_else(|| ApiError::UnexpectedShape {
+            status: 200,
+            detail: format!("no {what} in the answer"),
+        })
+    }
+
+    /// Every page of a list: `count=100`, `startIndex` stepping until `total` (or a
+    /// short page). The envelope's `count` is never trusted.
+    async fn all_pages<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+    ) -> Result<Vec<T>, ApiError> {
+        let mut items = Vec::new();
+        let mut start = 0u64;
+        loop {
+            let mut page_query = query.to_vec();
+            page_query.push(("count", PAGE.to_string()));
+            page_query.push(("startIndex", start.to_string()));
+            let page: Envelope<Vec<T>> = self.get(path, &page_query).await?;
+            let total = page.total;
+            let got = page.response.unwrap_or_default();
+            let len = got.len() as u64;
+            items.extend(got);
+            start += len;
+            let done = match total {
+                Some(total) => start >= total,
+                None => len < PAGE,
+            };
+            if done || len == 0 {
+                return Ok(items);
+            }
+        }
+    }
+
+    // --- people -------------------------------------------------------------------
+
+    pub async fn me(&self) -> Result<Employee, ApiError> {
+        Self::required(self.get("api/2.0/people/@self", &[]).await?, "user")
+    }
+
+    pub async fn user(&self, id_or_name: &str) -> Result<Employee, ApiError> {
+        let path = format!("api/2.0/people/{}", encode_segment(id_or_name));
+        Self::required(self.get(&path, &[]).await?, "user")
+    }
+
+    pub async fn user_by_email(&self, email: &str) -> Result<Employee, ApiError> {
+        let query = [("email", email.to_owned())];
+        Self::required(self.get("api/2.0/people/email", &query).await?, "user")
+    }
+
+    /// Every user the filter selects, all pages.
+    pub async fn people(&self, filter: &PeopleFilter) -> Result<Vec<Employee>, ApiError> {
+        let mut query = Vec::new();
+        if let Some(status) = filter.status {
+            query.push(("employeeStatus", status.to_string()));
+        }
+        if let Some(text) = &filter.text {
+            query.push(("filterValue", text.clone()));
+        }
+        if let Some(group) = &filter.group {
+            query.push(("groupId", group.clone()));
+        }
+        self.all_pages("api/2.0/people/filter", &query).await
+    }
+
+    /// `PUT people/status/{status}`: all or nothing; the users as they now stand.
+    pub async fn set_status(
+        &self,
+        user_ids: &[String],
+        status: u8,
+    ) -> Result<Vec<Employee>, ApiError> {
+        let path = format!("api/2.0/people/status/{status}");
+        let body = json!({ "userIds": user_ids, "resendAll": false });
+        let envelope = self.request(Method::PUT, &path, &[], Some(&body)).await?;
+        Ok(envelope.response.unwrap_or_default())
+    }
+
+    pub async fn reassign_necessary(
+        &self,
+        user_id: &str,
+        type_name: &str,
+    ) -> Result<bool, ApiError> {
+        let query = [
+            ("userId", user_id.to_owned()),
+            ("type", type_name.to_owned()),
+        ];
+        Self::required(
+            self.get("api/2.0/people/reassign/necessary", &query)
+                .await?,
+            "answer",
+        )
+    }
+
+    pub async fn reassign_start(
+        &self,
+        from: &str,
+        to: &str,
+        delete_profile: bool,
+    ) -> Result<Progress, ApiError> {
+        let body = json!({ "fromUserId": from, "toUserId": to, "deleteProfile": delete_profile });
+        let envelope = self
+            .request(
+                Method::POST,
+                "api/2.0/people/reassign/start",
+                &[],
+                Some(&body),
+            )
+            .await?;
+        Self::required(envelope, "progress")
+    }
+
+    /// The job's progress, or `None` when no record exists (never started, or gone).
+    pub async fn reassign_progress(&self, user_id: &str) -> Result<Option<Progress>, ApiError> {
+        let path = format!(
+            "api/2.0/people/reassign/progress/{}",
+            encode_segment(user_id)
+        );
+        Ok(self.get(&path, &[]).await?.response)
+    }
+
+    pub async fn reassign_terminate(&self, user_id: &str) -> Result<Option<Progress>, ApiError> {
+        let body = json!({ "userId": user_id });
+        let envelope = self
+            .request(
+                Method::PUT,
+                "api/2.0/people/reassign/terminate",
+                &[],
+                Some(&body),
+            )
+            .await?;
+        Ok(envelope.response)
+    }
+
+    // --- sessions and keys ----------------------------------------------------------
+
+    pub async fn logout_all(&self, user_id: &str) -> Result<(), ApiError> {
+        let path = format!(
+            "api/2.0/security/activeconnections/logoutall/{}",
+            encode_segment(user_id)
+        );
+        self.request::<Value>(Method::PUT, &path, &[], None).await?;
+        Ok(())
+    }
+
+    /// Every API key the caller may see (all of the portal's for admins).
+    pub async fn api_keys(&self) -> Result<Vec<ApiKey>, ApiError> {
+        Ok(self
+            .get("api/2.0/keys", &[])
+            .await?
+            .response
+            .unwrap_or_default())
+    }
+
+    /// Deletes a key; `false` when the caller may not.
+    pub async fn delete_api_key(&self, key_id: &str) -> Result<bool, ApiError> {
+        let path = format!("api/2.0/keys/{}", encode_segment(key_id));
+        let envelope = self.request(Method::DELETE, &path, &[], None).await?;
+        Ok(envelope.response.unwrap_or(false))
+    }
+
+    // --- groups ---------------------------------------------------------------------
+
+    /// Groups whose name contains `text` (case-insensitively), all pages.
+    pub async fn groups(&self, text: &str) -> Result<Vec<Group>, ApiError> {
+        let query = [("filterValue", text.to_owned())];
+        self.all_pages("api/2.0/group", &query).await
+    }
+
+    pub async fn group(&self, id: &str) -> Result<Group, ApiError> {
+        let path = format!("api/2.0/group/{}", encode_segment(id));
+        let query = [("includeMembers", "false".to_owned())];
+        Self::required(self.get(&path, &query).await?, "group")
+    }
+
+    // --- folders and rooms ----------------------------------------------------------
+
+    pub async fn folder(&self, id: i64) -> Result<Folder, ApiError> {
+        Self::required(
+            self.get(&format!("api/2.0/files/folder/{id}"), &[]).await?,
+            "folder",
+        )
+    }
+
+    pub async fn folder_path(&self, id: i64) -> Result<Vec<Folder>, ApiError> {
+        let envelope = self
+            .get(&format!("api/2.0/files/folder/{id}/path"), &[])
+            .await?;
+        Ok(envelope.response.unwrap_or_default())
+    }
+
+    /// One page of a folder's contents (folders, then files).
+    pub async fn folder_contents(&self, id: i64, start: u64) -> Result<FolderContents, ApiError> {
+        let query = [
+            ("count", PAGE.to_string()),
+            ("startIndex", start.to_string()),
+        ];
+        Self::required(
+            self.get(&format!("api/2.0/files/{id}"), &query).await?,
+            "contents",
+        )
+    }
+
+    /// Every member of a room (owner first), all pages.
+    pub async fn room_members(&self, room: i64) -> Result<Vec<Share>, ApiError> {
+        self.all_pages(&format!("api/2.0/files/rooms/{room}/share"), &[])
+            .await
+    }
+
+    /// Sets members' access (`0` removes); `(user or group id, access)` pairs.
+    pub async fn set_room_members(
+        &self,
+        room: i64,
+        members: &[(String, u8)],
+    ) -> Result<RoomSecurity, ApiError> {
+        let invitations: Vec<Value> = members
+            .iter()
+            .map(|(id, access)| json!({ "id": id, "access": access }))
+            .collect();
+        let body = json!({ "invitations": invitations, "notify": false });
+        let path = format!("api/2.0/files/rooms/{room}/share");
+        Self::required(
+            self.request(Method::PUT, &path, &[], Some(&body)).await?,
+            "room security",
+        )
+    }
+
+    pub async fn change_room_owner(
+        &self,
+        rooms: &[i64],
+        user_id: &str,
+    ) -> Result<Vec<Folder>, ApiError> {
+        let body = json!({ "folderIds": rooms, "fileIds": [], "userId": user_id });
+        let envelope = self
+            .request(Method::POST, "api/2.0/files/owner", &[], Some(&body))
+            .await?;
+        Ok(envelope.response.unwrap_or_default())
+    }
+
+    // --- file operations ------------------------------------------------------------
+
+    /// Starts moving folders into `dest`; the started operation.
+    pub async fn move_folders(
+        &self,
+        folders: &[i64],
+        dest: i64,
+    ) -> Result<Vec<Operation>, ApiError> {
+        let body = json!({
+            "folderIds": folders, "fileIds": [], "destFolderId": dest,
+            "conflictResolveType": "Skip", "deleteAfter": false, "returnSingleOperation": true,
+        });
+        let envelope = self
+            .request(Method::PUT, "api/2.0/files/fileops/move", &[], Some(&body))
+            .await?;
+        Ok(envelope.response.unwrap_or_default())
+    }
+
+    /// Starts archiving a room; the started operation.
+    pub async fn archive_room(&self, room: i64) -> Result<Operation, ApiError> {
+        let body = json!({ "deleteAfter": false });
+        let path = format!("api/2.0/files/rooms/{room}/archive");
+        Self::required(
+            self.request(Method::PUT, &path, &[], Some(&body)).await?,
+            "operation",
+        )
+    }
+
+    /// Starts a bulk download of folders; the started operation.
+    pub async fn bulk_download(&self, folders: &[i64]) -> Result<Vec<Operation>, ApiError> {
+        let body = json!({ "folderIds": folders, "fileIds": [], "returnSingleOperation": true });
+        let envelope = self
+            .request(
+                Method::PUT,
+                "api/2.0/files/fileops/bulkdownload",
+                &[],
+                Some(&body),
+            )
+            .await?;
+        Ok(envelope.response.unwrap_or_default())
+    }
+
+    /// All of the caller's operations. Finished ones are returned once, then gone.
+    pub async fn operations(&self) -> Result<Vec<Operation>, ApiError> {
+        Ok(self
+            .get("api/2.0/files/fileops", &[])
+            .await?
+            .response
+            .unwrap_or_default())
+    }
+
+    /// Downloads a finished bulk download's archive (same credentials).
+    pub async fn download(&self, url: &str) -> Result<Vec<u8>, ApiError> {
+        let url = Url::parse(url).map_err(|_| ApiError::UnexpectedShape {
+            status: 200,
+            detail: "the download URL is not a URL".into(),
+        })?;
+        let response = self
+            .http
+            .get(url)
+            .header(AUTHORIZATION, self.auth.clone())
+            .send()
+            .await?;
+        let status = response.status().as_u16();
+        if !(200..300).contains(&status) {
+            let bytes = response.bytes().await?;
+            return Err(decode::<Value>(status, None, &bytes).err().unwrap_or(
+                ApiError::UnexpectedShape {
+                    status,
+                    detail: "the download failed".into(),
+                },
+            ));
+        }
+        Ok(response.bytes().await?.to_vec())
+    }
+
+    // --- audit ----------------------------------------------------------------------
+
+    /// Audit events matching the filter, newest first, all pages.
+    pub async fn audit_events(&self, filter: &HistoryFilter) -> Result<Vec<Value>, ApiError> {
+        self.history("api/2.0/security/audit/events/filter", filter)
+            .await
+    }
+
+    /// Login events. The server pages *before* it filters, so every page of the
+    /// portal's history is read (docspace-api.md §9.2).
+    pub async fn login_events(&self, filter: &HistoryFilter) -> Result<Vec<Value>, ApiError> {
+        self.history("api/2.0/security/audit/login/filter", filter)
+            .await
+    }
+
+    async fn history(&self, path: &str, filter: &HistoryFilter) -> Result<Vec<Value>, ApiError> {
+        let mut query = Vec::new();
+        if let Some(user) = &filter.user {
+            query.push(("userId", user.clone()));
+        }
+        if let Some(action) = filter.action {
+            query.push(("action", action.to_string()));
+        }
+        if let Some(from) = filter.from {
+            query.push(("from", zulu(from)));
+        }
+        if let Some(to) = filter.to {
+            query.push(("to", zulu(to)));
+        }
+        self.all_pages(path, &query).await
+    }
+}
+
+/// `2025-01-31T00:00:00Z`: with a zone, as the server's query binding needs.
+fn zulu(at: jiff::Timestamp) -> String {
+    at.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+/// Percent-encodes one path segment.
+fn encode_segment(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'@' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_http_only_on_loopback() {
+        assert!(portal_url("https://portal.example.com/").is_ok());
+        assert!(portal_url("http://127.0.0.1:8080").is_ok());
+        assert!(portal_url("http://localhost:8080").is_ok());
+        assert!(portal_url("http://[::1]:8080").is_ok());
+        assert_eq!(
+            portal_url("http://portal.example.com"),
+            Err(ConnectionError::PlainHttp(
+                "http://portal.example.com".into()
+            ))
+        );
+        assert!(matches!(
+            portal_url("ftp://x"),
+            Err(ConnectionError::Scheme(_))
+        ));
+        assert!(matches!(
+            portal_url("portal"),
+            Err(ConnectionError::NotAUrl(_))
+        ));
+    }
+
+    #[test]
+    fn the_key_never_shows_in_debug_output() {
+        let client = Client::new(&Connection {
+            portal: portal_url("http://127.0.0.1:1").unwrap(),
+            key: SecretString::from("sk-supersecret"),
+            connect_timeout: Duration::from_secs(1),
+            request_timeout: Duration::from_secs(1),
+        })
+        .unwrap();
+        assert!(!format!("{client:?}").contains("supersecret"));
+        assert!(client.auth.is_sensitive());
+    }
+
+    #[test]
+    fn dates_are_sent_with_a_zone() {
+        let at: jiff::Timestamp = "2025-01-31T10:20:30.5+03:00".parse().unwrap();
+        assert_eq!(zulu(at), "2025-01-31T07:20:30Z");
+    }
+}

@@ -1,0 +1,113 @@
+//! Every way a DocSpace call can fail, classified once so that the executor's retry
+//! policy and the exit codes match on variants, never on strings.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// A failed DocSpace call. Messages come from the server's error envelope; none of
+/// them can contain the API key (it is only ever sent, never echoed).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ApiError {
+    /// 401: the key is unknown, expired, inactive, or its user is disabled.
+    #[error("the portal refused the API key (401 Unauthorized)")]
+    Unauthorized,
+    /// 403: not allowed, with the server's reason when it gave one.
+    #[error("forbidden (403): {}", message.as_deref().unwrap_or("no reason given"))]
+    Forbidden { message: Option<String> },
+    /// 404: no such item, or no such route (empty body).
+    #[error("not found (404): {}", message.as_deref().unwrap_or("no such route"))]
+    NotFound { message: Option<String> },
+    /// 400 from model validation, inside the success envelope (`status: 1`).
+    #[error("the portal rejected the request: {}", describe_validation(errors))]
+    Validation {
+        errors: BTreeMap<String, Vec<String>>,
+    },
+    /// 400 from an `ArgumentException`: a precondition the server checked.
+    #[error("bad request (400): {message}")]
+    BadRequest { message: String },
+    /// 429: the portal's rate limiter; wait `retry_after` when it says.
+    #[error("rate limited (429){}", retry_after.map(|d| format!(", retry after {}s", d.as_secs())).unwrap_or_default())]
+    RateLimited { retry_after: Option<Duration> },
+    /// 5xx.
+    #[error("server error ({status}): {}", message.as_deref().unwrap_or("no details"))]
+    Server {
+        status: u16,
+        message: Option<String>,
+    },
+    /// The request never got an answer: connection refused or dropped, timeout, TLS.
+    #[error("{kind} error talking to the portal: {message}")]
+    Transport {
+        kind: TransportKind,
+        message: String,
+    },
+    /// An answer that is not what the endpoint sends (wrong JSON, unexpected status).
+    #[error("unexpected answer ({status}): {detail}")]
+    UnexpectedShape { status: u16, detail: String },
+}
+
+/// What went wrong below HTTP.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransportKind {
+    Connect,
+    Timeout,
+    Other,
+}
+
+impl std::fmt::Display for TransportKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            TransportKind::Connect => "connection",
+            TransportKind::Timeout => "timeout",
+            TransportKind::Other => "transport",
+        })
+    }
+}
+
+fn describe_validation(errors: &BTreeMap<String, Vec<String>>) -> String {
+    if errors.is_empty() {
+        return "one or more validation errors".into();
+    }
+    errors
+        .iter()
+        .map(|(field, messages)| format!("{field}: {}", messages.join(" ")))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+impl ApiError {
+    /// Failures worth trying again after a pause: rate limiting, server errors,
+    /// timeouts and dropped connections. Everything else would fail the same way.
+    pub fn is_transient(&self) -> bool {
+        matches!(
+            self,
+            ApiError::RateLimited { .. } | ApiError::Server { .. } | ApiError::Transport { .. }
+        )
+    }
+
+    /// The server's message, when it sent one.
+    pub fn server_message(&self) -> Option<&str> {
+        match self {
+            ApiError::Forbidden { message }
+            | ApiError::NotFound { message }
+            | ApiError::Server { message, .. } => message.as_deref(),
+            ApiError::BadRequest { message } => Some(message),
+            _ => None,
+        }
+    }
+}
+
+impl From<reqwest::Error> for ApiError {
+    fn from(err: reqwest::Error) -> Self {
+        let kind = if err.is_timeout() {
+            TransportKind::Timeout
+        } else if err.is_connect() {
+            TransportKind::Connect
+        } else {
+            TransportKind::Other
+        };
+        // reqwest's message names the URL (never the headers); drop it anyway so a
+        // query string can never leak into logs.
+        let message = err.without_url().to_string();
+        ApiError::Transport { kind, message }
+    }
+}

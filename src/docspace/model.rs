@@ -1,0 +1,289 @@
+//! The DocSpace objects the offboarding flow reads, as the client sees them: only the
+//! fields it uses, each with a default so an absent (null-omitted) field never fails
+//! a whole answer. The simulator writes the same wire format from its own types.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+/// `EmployeeStatus`.
+pub mod status {
+    pub const ACTIVE: u8 = 1;
+    pub const TERMINATED: u8 = 2;
+    pub const PENDING: u8 = 4;
+}
+
+/// `EmployeeFullDto`, the fields that matter here.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct Employee {
+    pub id: String,
+    #[serde(default)]
+    pub display_name: String,
+    #[serde(default)]
+    pub email: String,
+    #[serde(default)]
+    pub user_name: String,
+    #[serde(default)]
+    pub status: u8,
+    #[serde(default)]
+    pub is_admin: bool,
+    #[serde(default)]
+    pub is_owner: bool,
+    #[serde(default)]
+    pub is_room_admin: bool,
+    #[serde(default)]
+    pub is_visitor: bool,
+    #[serde(default)]
+    pub is_collaborator: bool,
+    #[serde(default, rename = "isLDAP")]
+    pub is_ldap: bool,
+}
+
+/// A user's type as DocSpace derives it from the DTO's flags.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserKind {
+    Owner,
+    DocSpaceAdmin,
+    RoomAdmin,
+    User,
+    Guest,
+}
+
+impl UserKind {
+    /// The `EmployeeType` name the API takes (`reassign/necessary?type=`).
+    pub fn type_name(self) -> &'static str {
+        match self {
+            UserKind::Owner | UserKind::DocSpaceAdmin => "DocSpaceAdmin",
+            UserKind::RoomAdmin => "RoomAdmin",
+            UserKind::User => "User",
+            UserKind::Guest => "Guest",
+        }
+    }
+}
+
+impl Employee {
+    pub fn kind(&self) -> UserKind {
+        if self.is_owner {
+            UserKind::Owner
+        } else if self.is_admin {
+            UserKind::DocSpaceAdmin
+        } else if self.is_visitor {
+            UserKind::Guest
+        } else if self.is_collaborator {
+            UserKind::User
+        } else {
+            UserKind::RoomAdmin
+        }
+    }
+
+    pub fn is_active(&self) -> bool {
+        self.status == status::ACTIVE
+    }
+
+    pub fn is_disabled(&self) -> bool {
+        self.status == status::TERMINATED
+    }
+}
+
+/// The short `EmployeeDto` inside other objects.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct EmployeeRef {
+    pub id: String,
+    #[serde(default)]
+    pub display_name: String,
+}
+
+/// `FolderType` numbers the flow checks.
+pub mod folder_type {
+    pub const USER: u8 = 5;
+    pub const VIRTUAL_ROOMS: u8 = 14;
+    pub const ARCHIVE: u8 = 20;
+}
+
+/// `FolderDto` (rooms included).
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Folder {
+    pub id: i64,
+    #[serde(default)]
+    pub title: String,
+    #[serde(default)]
+    pub parent_id: Option<i64>,
+    #[serde(default)]
+    pub root_folder_type: u8,
+    #[serde(default)]
+    pub room_type: Option<u8>,
+    #[serde(default)]
+    pub created_by: Option<EmployeeRef>,
+    #[serde(default)]
+    pub security: BTreeMap<String, bool>,
+    #[serde(default)]
+    pub files_count: u64,
+    #[serde(default)]
+    pub folders_count: u64,
+}
+
+impl Folder {
+    pub fn is_room(&self) -> bool {
+        self.room_type.is_some()
+    }
+
+    pub fn is_archived(&self) -> bool {
+        self.root_folder_type == folder_type::ARCHIVE
+    }
+
+    /// Whether the caller may `right` (`"EditAccess"`, `"Create"`, …) on it.
+    pub fn can(&self, right: &str) -> bool {
+        self.security.get(right).copied().unwrap_or(false)
+    }
+
+    pub fn owner_id(&self) -> Option<&str> {
+        self.created_by.as_ref().map(|c| c.id.as_str())
+    }
+}
+
+/// `FileDto`, the fields that matter here.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct FileEntry {
+    pub id: i64,
+    #[serde(default)]
+    pub title: String,
+    #[serde(default)]
+    pub folder_id: Option<i64>,
+}
+
+/// `FolderContentDto`.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct FolderContents {
+    #[serde(default)]
+    pub files: Vec<FileEntry>,
+    #[serde(default)]
+    pub folders: Vec<Folder>,
+    pub current: Folder,
+    #[serde(default)]
+    pub total: u64,
+}
+
+/// A group inside a share record.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct GroupRef {
+    pub id: String,
+    #[serde(default)]
+    pub name: String,
+}
+
+/// `FileShareDto`: one member of a room or one share of a folder.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Share {
+    pub access: u8,
+    #[serde(default)]
+    pub shared_to_user: Option<EmployeeRef>,
+    #[serde(default)]
+    pub shared_to_group: Option<GroupRef>,
+    #[serde(default)]
+    pub is_owner: bool,
+    #[serde(default)]
+    pub subject_type: u8,
+}
+
+impl Share {
+    /// The user or group id the record is for (links have neither).
+    pub fn subject(&self) -> Option<&str> {
+        self.shared_to_user
+            .as_ref()
+            .map(|u| u.id.as_str())
+            .or_else(|| self.shared_to_group.as_ref().map(|g| g.id.as_str()))
+    }
+}
+
+/// `RoomSecurityDto`, the answer to a room member change.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct RoomSecurity {
+    #[serde(default)]
+    pub members: Vec<Share>,
+    #[serde(default)]
+    pub error: u8,
+}
+
+/// `FileOperationDto`.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Operation {
+    pub id: String,
+    #[serde(rename = "Operation")]
+    pub kind: u8,
+    #[serde(default)]
+    pub progress: u8,
+    #[serde(default)]
+    pub error: Option<String>,
+    #[serde(default)]
+    pub finished: bool,
+    #[serde(default)]
+    pub status: Option<u8>,
+    #[serde(default)]
+    pub url: Option<String>,
+    #[serde(default)]
+    pub folders: Vec<Folder>,
+}
+
+impl Operation {
+    /// The server's error text, if the operation failed.
+    pub fn failure(&self) -> Option<&str> {
+        self.error.as_deref().filter(|e| !e.is_empty())
+    }
+}
+
+/// `DistributedTaskStatus`.
+pub mod task_status {
+    pub const RUNNING: u8 = 1;
+    pub const COMPLETED: u8 = 2;
+    pub const CANCELED: u8 = 3;
+    pub const FAILED: u8 = 4;
+}
+
+/// `TaskProgressResponseDto` of a reassign or remove job.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct Progress {
+    pub id: String,
+    #[serde(default)]
+    pub percentage: u8,
+    #[serde(default)]
+    pub is_completed: bool,
+    #[serde(default)]
+    pub status: u8,
+    #[serde(default)]
+    pub error: Option<String>,
+}
+
+/// `ApiKeyResponseDto` (never the secret).
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct ApiKey {
+    pub id: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub key_postfix: String,
+    #[serde(default)]
+    pub create_by: Option<EmployeeRef>,
+    #[serde(default)]
+    pub is_active: bool,
+}
+
+/// `GroupDto`.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct Group {
+    pub id: String,
+    pub name: String,
+    #[serde(default)]
+    pub members_count: Option<u64>,
+}
