@@ -38,7 +38,7 @@ pub const API_KEY_UPDATED: u32 = 6059;
 pub const API_KEY_DELETED: u32 = 6060;
 
 /// `(actionType, product, location, entries, description template)` of an action.
-fn mapping(action: u32) -> (u8, u8, u8, &'static [u8], &'static str) {
+pub fn mapping(action: u32) -> (u8, u8, u8, &'static [u8], &'static str) {
     match action {
         USER_CREATED => (1, 8, 30, &[23], "User Created: {0}"),
         USER_UPDATED => (2, 8, 30, &[23], "User Updated: {0}"),

@@ -419,17 +419,24 @@ impl Fixture {
                 .parse()
                 .map_err(|e| format!("audit event date `{}`: {e}", event.date))?;
             let actor = user(&event.user)?;
+            let (action_type, product, location, entries, _) = crate::audit::mapping(event.action);
+            if product == 0 {
+                return Err(format!(
+                    "audit event {}: action {} is not one the simulator knows (see audit.rs)",
+                    event.date, event.action
+                ));
+            }
             portal.record_audit(AuditEvent {
                 id: 0,
                 date,
                 user: actor,
                 action: event.action,
-                action_type: 0,
-                product: 0,
-                location: 0,
+                action_type,
+                product,
+                location,
                 description: event.description.clone(),
                 target: event.target.clone(),
-                entries: Vec::new(),
+                entries: entries.to_vec(),
             });
         }
         for event in &self.history.logins {

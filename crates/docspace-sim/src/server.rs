@@ -40,7 +40,11 @@ impl Shared {
         Self {
             portal: Mutex::new(portal),
             limiter: Limiter::new(&config),
-            rng: Mutex::new(fastrand::Rng::with_seed(config.seed)),
+            // Not the fixture builder's sequence (same seed), so ids made at run
+            // time never repeat ids the portal was built with.
+            rng: Mutex::new(fastrand::Rng::with_seed(
+                config.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0xD1B5_4A32_D192_ED03,
+            )),
             config,
             stats: Mutex::new(Stats::default()),
             jobs: Mutex::new(Jobs::default()),

@@ -547,10 +547,7 @@ pub async fn authenticate(State(sim): State<Sim>, ctx: Ctx) -> Result<Response> 
         "token": token,
         "expires": crate::wire::api_datetime(expires, &v.portal.zone),
         "sms": false,
-        "phoneNoise": null,
         "tfa": false,
-        "tfaKey": null,
-        "confirmUrl": null,
     })))
 }
 
