@@ -71,7 +71,7 @@ async fn concurrent_requests_beyond_the_cap_are_rejected_without_queueing() {
     let p = Portal::with(Config {
         rate_limit_per_minute: 1000,
         max_concurrent_reads: 2,
-        faults: Faults::parse("latency=300ms..300ms").unwrap(),
+        faults: Faults::parse("latency=1s..1s").unwrap(),
         ..Config::for_tests()
     })
     .await;
