@@ -18,6 +18,8 @@ pub struct Cli {
 pub enum Command {
     /// Check manifests offline against the schema and across leavers.
     Validate(ValidateArgs),
+    /// Show, read-only, what `apply` would do to each leaver.
+    Plan(PlanArgs),
     /// Print a JSON Schema (the manifest's by default).
     Schema(SchemaArgs),
     /// Run a DocSpace-compatible portal on loopback, for rehearsals and tests.
@@ -36,6 +38,36 @@ pub struct ValidateArgs {
 }
 
 #[derive(Debug, clap::Args)]
+pub struct PlanArgs {
+    /// The manifest: YAML (or JSON) with `version: 1`, or CSV.
+    #[arg(value_name = "MANIFEST")]
+    pub manifest: PathBuf,
+    /// The portal's address, e.g. https://portal.example.com.
+    #[arg(long, env = "DOCSPACE_URL", value_name = "URL")]
+    pub portal: Option<String>,
+    /// A file holding the API key (default: the DOCSPACE_API_KEY variable).
+    #[arg(long, value_name = "FILE")]
+    pub api_key_file: Option<PathBuf>,
+    /// Also never offboard this account (email or user id); repeatable.
+    #[arg(long, value_name = "USER")]
+    pub protect: Vec<String>,
+    /// How to print the plan.
+    #[arg(long, value_enum, default_value_t = PlanFormat::Human)]
+    pub format: PlanFormat,
+    /// Exit 0 when there is nothing to do, 2 when changes are pending, 1 on error.
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PlanFormat {
+    /// A table for people.
+    Human,
+    /// JSON described by `schemas/plan.schema.json`.
+    Json,
+}
+
+#[derive(Debug, clap::Args)]
 pub struct SchemaArgs {
     /// Which schema to print.
     #[arg(value_enum, default_value_t = SchemaName::Manifest)]
@@ -46,6 +78,8 @@ pub struct SchemaArgs {
 pub enum SchemaName {
     /// The leaver manifest (`schemas/manifest.schema.json`).
     Manifest,
+    /// `offboard plan --format json` (`schemas/plan.schema.json`).
+    Plan,
 }
 
 /// `offboard sim`: the simulator's settings. Prints `listening on URL` and

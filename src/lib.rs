@@ -12,4 +12,6 @@ pub mod commands;
 pub mod docspace;
 pub mod exit;
 pub mod manifest;
+pub mod plan;
 pub mod report;
+pub mod settings;

@@ -1,5 +1,6 @@
 //! The commands: each reads its inputs, calls the library, and writes its output.
 
+pub mod plan;
 pub mod schema;
 #[cfg(feature = "sim")]
 pub mod sim;
@@ -11,6 +12,7 @@ use crate::cli::{Cli, Command};
 pub fn run(cli: Cli) -> u8 {
     match cli.command {
         Command::Validate(args) => validate::run(&args),
+        Command::Plan(args) => plan::run(&args),
         Command::Schema(args) => schema::run(&args),
         #[cfg(feature = "sim")]
         Command::Sim(args) => sim::run(&args),

@@ -220,19 +220,23 @@ impl Client {
         Self::required(self.get("api/2.0/people/email", &query).await?, "user")
     }
 
+    /// One page of the people filter, and the filter's total.
+    pub async fn people_page(
+        &self,
+        filter: &PeopleFilter,
+        start: u64,
+    ) -> Result<(Vec<Employee>, Option<u64>), ApiError> {
+        let mut query = filter_query(filter);
+        query.push(("count", PAGE.to_string()));
+        query.push(("startIndex", start.to_string()));
+        let page: Envelope<Vec<Employee>> = self.get("api/2.0/people/filter", &query).await?;
+        Ok((page.response.unwrap_or_default(), page.total))
+    }
+
     /// Every user the filter selects, all pages.
     pub async fn people(&self, filter: &PeopleFilter) -> Result<Vec<Employee>, ApiError> {
-        let mut query = Vec::new();
-        if let Some(status) = filter.status {
-            query.push(("employeeStatus", status.to_string()));
-        }
-        if let Some(text) = &filter.text {
-            query.push(("filterValue", text.clone()));
-        }
-        if let Some(group) = &filter.group {
-            query.push(("groupId", group.clone()));
-        }
-        self.all_pages("api/2.0/people/filter", &query).await
+        self.all_pages("api/2.0/people/filter", &filter_query(filter))
+            .await
     }
 
     /// `PUT people/status/{status}`: all or nothing; the users as they now stand.
@@ -486,6 +490,21 @@ impl Client {
 
     // --- audit ----------------------------------------------------------------------
 
+    /// One page (at most `count`) of audit events: for probing access and the plan.
+    pub async fn audit_probe(
+        &self,
+        filter: &HistoryFilter,
+        count: u64,
+    ) -> Result<Vec<Value>, ApiError> {
+        let mut query = history_query(filter);
+        query.push(("count", count.to_string()));
+        Ok(self
+            .get("api/2.0/security/audit/events/filter", &query)
+            .await?
+            .response
+            .unwrap_or_default())
+    }
+
     /// Audit events matching the filter, newest first, all pages.
     pub async fn audit_events(&self, filter: &HistoryFilter) -> Result<Vec<Value>, ApiError> {
         self.history("api/2.0/security/audit/events/filter", filter)
@@ -500,21 +519,39 @@ impl Client {
     }
 
     async fn history(&self, path: &str, filter: &HistoryFilter) -> Result<Vec<Value>, ApiError> {
-        let mut query = Vec::new();
-        if let Some(user) = &filter.user {
-            query.push(("userId", user.clone()));
-        }
-        if let Some(action) = filter.action {
-            query.push(("action", action.to_string()));
-        }
-        if let Some(from) = filter.from {
-            query.push(("from", zulu(from)));
-        }
-        if let Some(to) = filter.to {
-            query.push(("to", zulu(to)));
-        }
-        self.all_pages(path, &query).await
+        self.all_pages(path, &history_query(filter)).await
     }
+}
+
+fn history_query(filter: &HistoryFilter) -> Vec<(&'static str, String)> {
+    let mut query = Vec::new();
+    if let Some(user) = &filter.user {
+        query.push(("userId", user.clone()));
+    }
+    if let Some(action) = filter.action {
+        query.push(("action", action.to_string()));
+    }
+    if let Some(from) = filter.from {
+        query.push(("from", zulu(from)));
+    }
+    if let Some(to) = filter.to {
+        query.push(("to", zulu(to)));
+    }
+    query
+}
+
+fn filter_query(filter: &PeopleFilter) -> Vec<(&'static str, String)> {
+    let mut query = Vec::new();
+    if let Some(status) = filter.status {
+        query.push(("employeeStatus", status.to_string()));
+    }
+    if let Some(text) = &filter.text {
+        query.push(("filterValue", text.clone()));
+    }
+    if let Some(group) = &filter.group {
+        query.push(("groupId", group.clone()));
+    }
+    query
 }
 
 /// `2025-01-31T00:00:00Z`: with a zone, as the server's query binding needs.

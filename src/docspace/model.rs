@@ -38,6 +38,9 @@ pub struct Employee {
     pub is_collaborator: bool,
     #[serde(default, rename = "isLDAP")]
     pub is_ldap: bool,
+    /// An `ApiDateTime` in the portal's time zone.
+    #[serde(default)]
+    pub registration_date: Option<String>,
 }
 
 /// A user's type as DocSpace derives it from the DTO's flags.

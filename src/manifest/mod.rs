@@ -26,7 +26,7 @@ use serde_saphyr::Spanned;
 
 pub use diagnostic::{Diagnostic, Location, Severity, SourceFile};
 pub use model::{Step, UserRef};
-pub use schema::{manifest_schema, manifest_schema_text};
+pub use schema::{manifest_schema, manifest_schema_text, sorted_json_text};
 
 use model::{Defaults, LeaverEntry};
 use schema::{Problem, Scope, Target};

@@ -29,7 +29,12 @@ pub fn manifest_schema() -> &'static Value {
 /// so the text does not depend on whether serde_json keeps insertion order (a
 /// feature another crate of the build may switch on).
 pub fn manifest_schema_text() -> String {
-    let mut text = serde_json::to_string_pretty(&sorted(manifest_schema())).expect("JSON value");
+    sorted_json_text(manifest_schema())
+}
+
+/// Pretty JSON with every object's keys sorted, newline-terminated.
+pub fn sorted_json_text(value: &Value) -> String {
+    let mut text = serde_json::to_string_pretty(&sorted(value)).expect("JSON value");
     text.push('\n');
     text
 }

@@ -3,3 +3,4 @@
 //! to stderr).
 
 pub mod diagnostics;
+pub mod plan;

@@ -6,6 +6,8 @@
 
 #[cfg(feature = "sim")]
 mod client;
+#[cfg(feature = "sim")]
+mod plan;
 mod schema;
 #[cfg(feature = "sim")]
 mod sim;

@@ -34,3 +34,15 @@ fn every_leaver_field_is_described_for_editors() {
         "fields without a description: {undescribed:?}"
     );
 }
+
+#[test]
+fn committed_plan_schema_matches_the_types() {
+    let run = offboard_in(&repo(), &["schema", "plan"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let committed = std::fs::read_to_string(repo().join("schemas/plan.schema.json"))
+        .expect("schemas/plan.schema.json exists");
+    assert!(
+        run.stdout == committed,
+        "schemas/plan.schema.json is out of date: run `cargo run -- schema plan > schemas/plan.schema.json`"
+    );
+}

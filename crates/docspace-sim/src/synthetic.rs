@@ -111,21 +111,37 @@ pub fn build(count: usize, rng: &mut fastrand::Rng) -> Synthetic {
         archive_owner,
         at,
     );
-    portal.folders.get_mut(&archive_room).expect("added").shares = vec![Share {
-        subject: hr_group,
-        is_group: true,
-        access: access::READ,
-    }];
+    // HR reads the archive; the owner (whose key offboards) manages it, so folder
+    // workspaces can be moved in.
+    portal.folders.get_mut(&archive_room).expect("added").shares = vec![
+        Share {
+            subject: hr_group,
+            is_group: true,
+            access: access::READ,
+        },
+        Share {
+            subject: owner,
+            is_group: false,
+            access: access::ROOM_MANAGER,
+        },
+    ];
+    // The owner manages every department room, so folder workspaces can be moved out.
     let departments: Vec<i64> = (0..10)
         .map(|d| {
-            portal.add_folder(
+            let room = portal.add_folder(
                 rooms_root,
                 &format!("Department {d}"),
                 folder_type::CUSTOM_ROOM,
                 Some(5),
                 colleagues[d],
                 at,
-            )
+            );
+            portal.folders.get_mut(&room).expect("added").shares = vec![Share {
+                subject: owner,
+                is_group: false,
+                access: access::ROOM_MANAGER,
+            }];
+            room
         })
         .collect();
 

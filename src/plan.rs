@@ -1,0 +1,605 @@
+//! The plan: a checked manifest plus what the portal looks like now, turned into what
+//! `apply` would do to each leaver, step by step. Pure: no I/O and no async; the
+//! observations are gathered by `commands/plan.rs`.
+
+use std::collections::{BTreeMap, HashMap};
+
+use schemars::JsonSchema;
+use serde::Serialize;
+
+use crate::docspace::model::{ApiKey, Employee, Folder, Group, Share, UserKind, folder_type};
+use crate::manifest::{Leaver, Manifest, Step, UserRef};
+
+/// DocSpace's daily budget of POST + PUT requests per user (docspace-api.md §12).
+pub const DAILY_WRITE_BUDGET: u64 = 10_000;
+
+/// `FileShare` values the archive uses.
+pub const ROOM_MANAGER: u8 = 9;
+pub const READ: u8 = 2;
+
+/// The result of reading one thing from the portal.
+#[derive(Debug, Clone)]
+pub enum Lookup<T> {
+    Found(T),
+    /// 404 (or no match).
+    Missing,
+    /// 403, with the server's reason.
+    Hidden(String),
+}
+
+impl<T> Lookup<T> {
+    pub fn found(&self) -> Option<&T> {
+        match self {
+            Lookup::Found(t) => Some(t),
+            _ => None,
+        }
+    }
+}
+
+/// What the key may do, found by the pre-flight.
+#[derive(Debug, Clone, Default)]
+pub struct AuditAccess {
+    /// The key's user may read the audit trail.
+    pub readable: bool,
+    /// The portal's plan ignores audit filters (only the last 20 events come back).
+    pub filters_ignored: bool,
+}
+
+/// Everything the plan needs to know about the portal.
+#[derive(Debug, Clone)]
+pub struct Observed {
+    pub portal: String,
+    /// The key's user.
+    pub caller: Employee,
+    /// Today in the portal's calendar.
+    pub today: jiff::civil::Date,
+    /// By [`UserRef::key`]: leavers and archive owners.
+    pub users: HashMap<String, Lookup<Employee>>,
+    /// By group name (lowercase) or id as written.
+    pub groups: HashMap<String, Lookup<Group>>,
+    /// Workspaces and archive folders by id.
+    pub folders: HashMap<i64, Lookup<Folder>>,
+    /// Members of room workspaces, by room id.
+    pub members: HashMap<i64, Vec<Share>>,
+    /// Every API key the caller can see.
+    pub keys: Vec<ApiKey>,
+    /// `reassign/necessary` by user id.
+    pub necessary: HashMap<String, bool>,
+    pub audit: AuditAccess,
+    /// `--protect` accounts, on top of the manifest's `protected:` list.
+    pub protect: Vec<UserRef>,
+}
+
+/// What happens to a leaver as a whole.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// At least one step will change the portal.
+    WillChange,
+    /// Every requested step is already done.
+    Unchanged,
+    /// The effective date is still ahead.
+    Deferred,
+    /// A protected account: never offboarded.
+    Protected,
+    /// Something makes the leaver impossible to offboard as written.
+    Invalid,
+}
+
+/// What happens in one step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum StepStatus {
+    WillChange,
+    Unchanged,
+    /// Not run: the leaver is deferred, protected or invalid.
+    Skipped,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct StepPlan {
+    pub step: String,
+    pub status: StepStatus,
+    /// What will happen, or why nothing will.
+    pub detail: String,
+}
+
+/// Whether the workspace is a room or a folder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum WorkspaceKind {
+    Room,
+    Folder,
+    Unknown,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct LeaverPlan {
+    /// The leaver as the manifest names them.
+    pub leaver: String,
+    pub user_id: Option<String>,
+    pub display_name: Option<String>,
+    pub workspace: u64,
+    pub workspace_kind: WorkspaceKind,
+    pub outcome: Outcome,
+    /// Why the leaver is deferred, protected or invalid.
+    pub reason: Option<String>,
+    pub steps: Vec<StepPlan>,
+}
+
+/// Totals over the batch, and what `apply` would cost.
+#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
+pub struct Summary {
+    pub will_change: usize,
+    pub unchanged: usize,
+    pub deferred: usize,
+    pub protected: usize,
+    pub invalid: usize,
+    /// Requests `apply` would send, roughly (reads, writes and polls).
+    pub estimated_requests: u64,
+    /// POST and PUT requests `apply` would send: what the daily budget counts.
+    pub estimated_writes: u64,
+    pub daily_write_budget: u64,
+}
+
+/// Who the key acts as.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct KeyUser {
+    pub id: String,
+    pub display_name: String,
+    pub email: String,
+    /// owner, docspace_admin, room_admin, user or guest.
+    pub role: String,
+}
+
+/// The whole plan (`offboard plan --format json`, `schemas/plan.schema.json`).
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(title = "offboard plan")]
+pub struct Plan {
+    /// Plan format version.
+    pub version: u32,
+    pub portal: String,
+    pub key_user: KeyUser,
+    /// Today in the portal's calendar (YYYY-MM-DD), against which `effective` is read.
+    pub today: String,
+    pub leavers: Vec<LeaverPlan>,
+    pub summary: Summary,
+    /// Things worth knowing that do not stop the plan.
+    pub warnings: Vec<String>,
+}
+
+fn role_name(kind: UserKind) -> &'static str {
+    match kind {
+        UserKind::Owner => "owner",
+        UserKind::DocSpaceAdmin => "docspace_admin",
+        UserKind::RoomAdmin => "room_admin",
+        UserKind::User => "user",
+        UserKind::Guest => "guest",
+    }
+}
+
+/// `schemas/plan.schema.json`, generated from [`Plan`], keys sorted.
+pub fn plan_schema_text() -> String {
+    let generator = schemars::generate::SchemaSettings::draft2020_12().into_generator();
+    let schema =
+        serde_json::to_value(generator.into_root_schema_for::<Plan>()).expect("a schema is JSON");
+    crate::manifest::sorted_json_text(&schema)
+}
+
+/// Builds the plan for every leaver of `manifest` from what was observed.
+pub fn plan(manifest: &Manifest, observed: &Observed) -> Plan {
+    let mut protected: Vec<String> = manifest.protected.iter().map(UserRef::key).collect();
+    protected.extend(observed.protect.iter().map(UserRef::key));
+    let mut warnings = Vec::new();
+    if observed.audit.filters_ignored
+        && manifest
+            .leavers
+            .iter()
+            .any(|l| l.steps.contains(&Step::Audit))
+    {
+        warnings.push(
+            "the portal's plan has no audit feature: audit filters are ignored and only the last 20 events come back, so collected audit trails will be incomplete".to_owned(),
+        );
+    }
+    let leavers: Vec<LeaverPlan> = manifest
+        .leavers
+        .iter()
+        .map(|leaver| plan_leaver(leaver, observed, &protected))
+        .collect();
+    let mut summary = Summary {
+        daily_write_budget: DAILY_WRITE_BUDGET,
+        ..Summary::default()
+    };
+    for l in &leavers {
+        match l.outcome {
+            Outcome::WillChange => summary.will_change += 1,
+            Outcome::Unchanged => summary.unchanged += 1,
+            Outcome::Deferred => summary.deferred += 1,
+            Outcome::Protected => summary.protected += 1,
+            Outcome::Invalid => summary.invalid += 1,
+        }
+    }
+    let (requests, writes) = estimate(&leavers);
+    summary.estimated_requests = requests;
+    summary.estimated_writes = writes;
+    if writes > DAILY_WRITE_BUDGET {
+        warnings.push(format!(
+            "apply would send about {writes} POST/PUT requests, more than the portal's daily budget of {DAILY_WRITE_BUDGET}: split the batch over several days"
+        ));
+    }
+    Plan {
+        version: 1,
+        portal: observed.portal.clone(),
+        key_user: KeyUser {
+            id: observed.caller.id.clone(),
+            display_name: observed.caller.display_name.clone(),
+            email: observed.caller.email.clone(),
+            role: role_name(observed.caller.kind()).to_owned(),
+        },
+        today: observed.today.to_string(),
+        leavers,
+        summary,
+        warnings,
+    }
+}
+
+/// What `apply` would send for these leavers: writes (POST + PUT) and all requests.
+fn estimate(leavers: &[LeaverPlan]) -> (u64, u64) {
+    let mut writes = 0u64;
+    let mut requests = 0u64;
+    let mut disables = 0u64;
+    for l in leavers.iter().filter(|l| l.outcome == Outcome::WillChange) {
+        for s in l
+            .steps
+            .iter()
+            .filter(|s| s.status == StepStatus::WillChange)
+        {
+            let (w, r) = match s.step.as_str() {
+                "disable" => {
+                    disables += 1;
+                    (0, 1)
+                }
+                // DELETEs do not count against the daily budget.
+                "revoke_keys" => (0, 2),
+                // start, then polls (shared) and a check.
+                "reassign" => (1, 3),
+                // share PUT + archive PUT (room) or one move PUT (folder), a poll, a check.
+                "archive" if l.workspace_kind == WorkspaceKind::Room => (2, 4),
+                "archive" => (1, 3),
+                "export" => (1, 3),
+                _ => (0, 2),
+            };
+            writes += w;
+            requests += r;
+        }
+    }
+    // Disabling goes in batches of up to 100 ids per PUT.
+    let batches = disables.div_ceil(100);
+    (requests + batches, writes + batches)
+}
+
+fn skipped(leaver: &Leaver, detail: &str) -> Vec<StepPlan> {
+    leaver
+        .steps
+        .iter()
+        .map(|s| StepPlan {
+            step: s.as_str().to_owned(),
+            status: StepStatus::Skipped,
+            detail: detail.to_owned(),
+        })
+        .collect()
+}
+
+fn plan_leaver(leaver: &Leaver, observed: &Observed, protected: &[String]) -> LeaverPlan {
+    let user = observed
+        .users
+        .get(&leaver.user.key())
+        .and_then(Lookup::found);
+    let folder = observed.folders.get(&(leaver.workspace as i64));
+    let workspace_kind = match folder.and_then(Lookup::found) {
+        Some(f) if f.is_room() => WorkspaceKind::Room,
+        Some(_) => WorkspaceKind::Folder,
+        None => WorkspaceKind::Unknown,
+    };
+    let base = |outcome, reason: Option<String>, steps| LeaverPlan {
+        leaver: leaver.user.to_string(),
+        user_id: user.map(|u| u.id.clone()),
+        display_name: user.map(|u| u.display_name.clone()),
+        workspace: leaver.workspace,
+        workspace_kind,
+        outcome,
+        reason,
+        steps,
+    };
+
+    let Some(user) = user else {
+        let reason = match observed.users.get(&leaver.user.key()) {
+            Some(Lookup::Hidden(why)) => {
+                format!("the key's user may not see `{}` ({why})", leaver.user)
+            }
+            _ => format!("no DocSpace user `{}`", leaver.user),
+        };
+        return base(
+            Outcome::Invalid,
+            Some(reason.clone()),
+            skipped(leaver, &reason),
+        );
+    };
+
+    if let Some(why) = protection(leaver, user, observed, protected) {
+        return base(Outcome::Protected, Some(why.clone()), skipped(leaver, &why));
+    }
+    if let Some(why) = invalidity(leaver, observed) {
+        return base(Outcome::Invalid, Some(why.clone()), skipped(leaver, &why));
+    }
+    if let Some(date) = leaver.effective
+        && date > observed.today
+    {
+        let why = format!("effective {date}, after today ({})", observed.today);
+        return base(Outcome::Deferred, Some(why.clone()), skipped(leaver, &why));
+    }
+
+    let folder = folder
+        .and_then(Lookup::found)
+        .expect("checked by invalidity");
+    let steps: Vec<StepPlan> = leaver
+        .steps
+        .iter()
+        .map(|step| plan_step(*step, leaver, user, folder, observed))
+        .collect();
+    let changes = steps.iter().any(|s| s.status == StepStatus::WillChange);
+    // Audit collection only reads; with nothing else to do it is no change either.
+    let steps = steps
+        .into_iter()
+        .map(|mut s| {
+            if s.step == "audit" && !changes {
+                s.status = StepStatus::Unchanged;
+                s.detail =
+                    "nothing changed since the last run; the trail can be collected again".into();
+            }
+            s
+        })
+        .collect();
+    let outcome = if changes {
+        Outcome::WillChange
+    } else {
+        Outcome::Unchanged
+    };
+    base(outcome, None, steps)
+}
+
+/// Why a leaver may never be offboarded by this key, if so.
+fn protection(
+    leaver: &Leaver,
+    user: &Employee,
+    observed: &Observed,
+    protected: &[String],
+) -> Option<String> {
+    let caller = &observed.caller;
+    if protected.contains(&leaver.user.key())
+        || protected.contains(&user.id.to_lowercase())
+        || protected.contains(&user.email.to_lowercase())
+    {
+        return Some("on the protected list".into());
+    }
+    if user.is_owner {
+        return Some("the portal owner".into());
+    }
+    if user.id == caller.id {
+        return Some("the API key's own user".into());
+    }
+    if user.is_ldap {
+        return Some("an LDAP user (DocSpace refuses to change their status)".into());
+    }
+    if user.is_admin && !caller.is_owner {
+        return Some("a DocSpace admin; only the owner's key may offboard admins".into());
+    }
+    None
+}
+
+/// Why the leaver cannot be offboarded as written, if so.
+fn invalidity(leaver: &Leaver, observed: &Observed) -> Option<String> {
+    match observed.users.get(&leaver.archive_owner.key()) {
+        Some(Lookup::Found(owner)) => {
+            let fit = owner.is_active()
+                && matches!(
+                    owner.kind(),
+                    UserKind::Owner | UserKind::DocSpaceAdmin | UserKind::RoomAdmin
+                );
+            if !fit {
+                return Some(format!(
+                    "archive owner `{}` must be an active DocSpace admin or room admin (DocSpace reassigns only to those)",
+                    leaver.archive_owner
+                ));
+            }
+        }
+        _ => {
+            return Some(format!(
+                "no DocSpace user `{}` (archive owner)",
+                leaver.archive_owner
+            ));
+        }
+    }
+    let folder = match observed.folders.get(&(leaver.workspace as i64)) {
+        Some(Lookup::Found(f)) => f,
+        Some(Lookup::Hidden(_)) => {
+            return Some(format!(
+                "workspace {} is not visible to the key's user (no admin can read another user's My documents)",
+                leaver.workspace
+            ));
+        }
+        _ => return Some(format!("workspace {} not found", leaver.workspace)),
+    };
+    if folder.root_folder_type == folder_type::USER {
+        return Some(format!(
+            "workspace {} is in a user's My documents, which no admin can move",
+            leaver.workspace
+        ));
+    }
+    if !folder.is_room() && leaver.steps.contains(&Step::Archive) {
+        let Some(target) = leaver.archive_folder else {
+            return Some(format!(
+                "workspace {} is a folder, so it needs an `archive_folder`",
+                leaver.workspace
+            ));
+        };
+        match observed.folders.get(&(target as i64)) {
+            Some(Lookup::Found(archive)) => {
+                if !archive.can("Create") && !archive.can("MoveTo") {
+                    return Some(format!(
+                        "archive folder {target} is not writable by the key's user"
+                    ));
+                }
+            }
+            _ => return Some(format!("archive folder {target} not found")),
+        }
+    }
+    if let Some(group) = &leaver.hr_group
+        && !matches!(
+            observed.groups.get(&group_key(group)),
+            Some(Lookup::Found(_))
+        )
+    {
+        return Some(format!("no group `{group}` (hr_group)"));
+    }
+    None
+}
+
+/// How groups are keyed in [`Observed::groups`].
+pub fn group_key(name_or_id: &str) -> String {
+    name_or_id.trim().to_lowercase()
+}
+
+fn plan_step(
+    step: Step,
+    leaver: &Leaver,
+    user: &Employee,
+    folder: &Folder,
+    observed: &Observed,
+) -> StepPlan {
+    let (status, detail) = match step {
+        Step::Disable if user.is_disabled() => {
+            (StepStatus::Unchanged, "already disabled".to_owned())
+        }
+        Step::Disable => (
+            StepStatus::WillChange,
+            "disable the account (ends every session)".to_owned(),
+        ),
+        Step::RevokeKeys => {
+            let keys = observed
+                .keys
+                .iter()
+                .filter(|k| k.create_by.as_ref().is_some_and(|c| c.id == user.id))
+                .count();
+            if keys == 0 {
+                (StepStatus::Unchanged, "no API keys".to_owned())
+            } else {
+                (
+                    StepStatus::WillChange,
+                    format!("delete {keys} API key{}", if keys == 1 { "" } else { "s" }),
+                )
+            }
+        }
+        Step::Reassign => match observed.necessary.get(&user.id) {
+            Some(false) => (StepStatus::Unchanged, "nothing to reassign".to_owned()),
+            _ => (
+                StepStatus::WillChange,
+                format!("reassign their data to {}", leaver.archive_owner),
+            ),
+        },
+        Step::Export => (
+            StepStatus::WillChange,
+            format!("download workspace {} as a zip", leaver.workspace),
+        ),
+        Step::Archive => archive_step(leaver, folder, observed),
+        Step::Audit => (
+            StepStatus::WillChange,
+            format!(
+                "collect {} days of audit and login history",
+                leaver.audit_days
+            ),
+        ),
+    };
+    StepPlan {
+        step: step.as_str().to_owned(),
+        status,
+        detail,
+    }
+}
+
+fn archive_step(leaver: &Leaver, folder: &Folder, observed: &Observed) -> (StepStatus, String) {
+    if !folder.is_room() {
+        let target = leaver.archive_folder.unwrap_or_default() as i64;
+        return if folder.parent_id == Some(target) {
+            (
+                StepStatus::Unchanged,
+                format!("already in archive folder {target}"),
+            )
+        } else {
+            (
+                StepStatus::WillChange,
+                format!("move folder {} into {target}", folder.id),
+            )
+        };
+    }
+    let owner_id = observed
+        .users
+        .get(&leaver.archive_owner.key())
+        .and_then(Lookup::found)
+        .map(|u| u.id.clone())
+        .unwrap_or_default();
+    let hr_id = leaver
+        .hr_group
+        .as_ref()
+        .and_then(|g| observed.groups.get(&group_key(g)))
+        .and_then(Lookup::found)
+        .map(|g| g.id.clone());
+    let members = observed
+        .members
+        .get(&folder.id)
+        .cloned()
+        .unwrap_or_default();
+    let wanted = wanted_members(&owner_id, hr_id.as_deref());
+    let current = current_members(&members);
+    let access_right = current == wanted;
+    match (folder.is_archived(), access_right) {
+        (true, true) => (
+            StepStatus::Unchanged,
+            "already archived with the right access".to_owned(),
+        ),
+        (true, false) => (
+            StepStatus::WillChange,
+            "archived, but its access is not right: unarchive, fix members, archive".to_owned(),
+        ),
+        (false, _) => (
+            StepStatus::WillChange,
+            format!(
+                "set members (archive owner manager{}, nobody else) and archive room {}",
+                if hr_id.is_some() { ", HR read" } else { "" },
+                folder.id
+            ),
+        ),
+    }
+}
+
+/// The members an archived room should have: subject id → access.
+pub fn wanted_members(owner_id: &str, hr_group: Option<&str>) -> BTreeMap<String, u8> {
+    let mut wanted = BTreeMap::new();
+    wanted.insert(owner_id.to_lowercase(), ROOM_MANAGER);
+    if let Some(hr) = hr_group {
+        wanted.insert(hr.to_lowercase(), READ);
+    }
+    wanted
+}
+
+/// A room's members as subject id → access; the owner (whoever it is) counts as
+/// manager.
+pub fn current_members(members: &[Share]) -> BTreeMap<String, u8> {
+    members
+        .iter()
+        .filter_map(|s| {
+            let access = if s.is_owner { ROOM_MANAGER } else { s.access };
+            s.subject().map(|id| (id.to_lowercase(), access))
+        })
+        .collect()
+}

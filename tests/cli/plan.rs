@@ -1,0 +1,259 @@
+//! `offboard plan` against an in-process simulator: every classification, the
+//! exit codes, and that nothing but GET requests reach the portal.
+
+use std::path::Path;
+
+use docspace_sim::{Config, SimHandle, Source, spawn};
+
+use crate::support::{Run, repo};
+
+const OWNER: &str = "sk-0000000000000000000000000000000000000000000000000000000000000001";
+const ADMIN: &str = "sk-0000000000000000000000000000000000000000000000000000000000000002";
+const MANAGER: &str = "sk-0000000000000000000000000000000000000000000000000000000000000003";
+
+async fn portal() -> SimHandle {
+    let fixture = repo().join("tests/fixtures/plan/portal.yaml");
+    spawn(
+        Config::for_tests(),
+        &Source::fixture_file(&fixture).expect("fixture"),
+    )
+    .await
+    .expect("simulator")
+}
+
+/// Runs `offboard plan` (in the repository root) against `sim` with `key`.
+async fn plan(sim: &SimHandle, key: &str, args: &[&str]) -> Run {
+    let url = sim.url();
+    let key = key.to_owned();
+    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    tokio::task::spawn_blocking(move || {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_offboard"))
+            .arg("plan")
+            .args(&args)
+            .current_dir(repo())
+            .env("DOCSPACE_URL", &url)
+            .env("DOCSPACE_API_KEY", &key)
+            .env("NO_COLOR", "1")
+            .output()
+            .expect("offboard runs");
+        Run {
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8(output.stdout).expect("UTF-8"),
+            stderr: String::from_utf8(output.stderr).expect("UTF-8"),
+        }
+    })
+    .await
+    .expect("the run ends")
+}
+
+/// The transcript with the run's port and today's date filtered out.
+fn stable(run: &Run, sim: &SimHandle) -> String {
+    let today = jiff::Timestamp::now()
+        .to_zoned(jiff::tz::TimeZone::get("Europe/Berlin").unwrap())
+        .date()
+        .to_string();
+    run.transcript()
+        .replace(&sim.url(), "http://127.0.0.1:PORT")
+        .replace(&today, "[today]")
+}
+
+fn writes(sim: &SimHandle) -> Vec<String> {
+    sim.stats()["byRoute"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .filter(|k| !k.starts_with("GET "))
+        .cloned()
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_outcome_with_the_owners_key() {
+    let sim = portal().await;
+    let run = plan(
+        &sim,
+        OWNER,
+        &[
+            "tests/fixtures/plan/all-outcomes.yaml",
+            "--protect",
+            "plain@example.com",
+        ],
+    )
+    .await;
+    insta::assert_snapshot!(stable(&run, &sim));
+    assert_eq!(writes(&sim), Vec::<String>::new(), "plan only reads");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_invalid_reason() {
+    let sim = portal().await;
+    let run = plan(&sim, OWNER, &["tests/fixtures/plan/invalid.yaml"]).await;
+    insta::assert_snapshot!(stable(&run, &sim));
+    assert_eq!(run.code, 2);
+    assert!(writes(&sim).is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admins_key_may_not_offboard_admins_and_not_itself() {
+    let sim = portal().await;
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = dir.path().join("admins.yaml");
+    std::fs::write(
+        &manifest,
+        "version: 1\ndefaults: {archive_owner: manager@example.com, archive_folder: 500}\nleavers:\n  - {user: admin@example.com, workspace: 100}\n  - {user: owner@example.com, workspace: 200}\n  - {user: keeper@example.com, workspace: 300}\n",
+    )
+    .unwrap();
+    let run = plan(
+        &sim,
+        ADMIN,
+        &[manifest.to_str().unwrap(), "--format", "json"],
+    )
+    .await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let reasons: Vec<(String, String)> = json["leavers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            (
+                l["outcome"].as_str().unwrap().to_owned(),
+                l["reason"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        reasons,
+        vec![
+            ("protected".to_owned(), "the API key's own user".to_owned()),
+            ("protected".to_owned(), "the portal owner".to_owned()),
+            (
+                "protected".to_owned(),
+                "a DocSpace admin; only the owner's key may offboard admins".to_owned()
+            ),
+        ]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn detailed_exit_codes_follow_terraform() {
+    let sim = portal().await;
+    let dir = tempfile::tempdir().unwrap();
+    let pending = write(
+        dir.path(),
+        "pending.yaml",
+        "version: 1\nleavers:\n  - {user: leaver@example.com, workspace: 100, archive_owner: keeper@example.com}\n",
+    );
+    let done = write(
+        dir.path(),
+        "done.yaml",
+        "version: 1\nleavers:\n  - {user: gone@example.com, workspace: 400, archive_owner: keeper@example.com, hr_group: HR, steps: [disable, revoke_keys, reassign, archive]}\n",
+    );
+    let broken = write(
+        dir.path(),
+        "broken.yaml",
+        "version: 1\nleavers:\n  - {user: nobody@example.com, workspace: 100, archive_owner: keeper@example.com}\n",
+    );
+    for (manifest, code) in [(&pending, 2), (&done, 0), (&broken, 1)] {
+        let run = plan(&sim, OWNER, &[manifest, "--detailed-exitcode"]).await;
+        assert_eq!(run.code, code, "{manifest}: {}", run.transcript());
+    }
+    let run = plan(&sim, OWNER, &[&done]).await;
+    assert_eq!(run.code, 0);
+    assert!(
+        run.stdout.contains("0 will change, 1 unchanged"),
+        "{}",
+        run.stdout
+    );
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path.to_str().unwrap().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_that_cannot_do_the_job_stops_the_plan() {
+    let sim = portal().await;
+    let run = plan(&sim, MANAGER, &["tests/fixtures/plan/all-outcomes.yaml"]).await;
+    insta::assert_snapshot!(stable(&run, &sim));
+    let run = plan(
+        &sim,
+        "sk-ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
+        &["tests/fixtures/plan/all-outcomes.yaml"],
+    )
+    .await;
+    assert_eq!(run.code, 3);
+    assert!(
+        run.stderr.contains("the portal refused the API key"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("sk-ffff"), "the key never shows");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_portal_and_missing_settings() {
+    let sim = portal().await;
+    let url = sim.url();
+    sim.shutdown().await;
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_offboard"))
+        .args(["plan", "manifests/example.yaml", "--portal", &url])
+        .current_dir(repo())
+        .env("DOCSPACE_API_KEY", OWNER)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("cannot reach the portal"));
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_offboard"))
+        .args([
+            "plan",
+            "manifests/example.yaml",
+            "--portal",
+            "https://portal.example.com",
+        ])
+        .current_dir(repo())
+        .env_remove("DOCSPACE_API_KEY")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("no API key"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_invalid_manifest_reads_nothing_from_the_portal() {
+    let sim = portal().await;
+    let run = plan(
+        &sim,
+        OWNER,
+        &["tests/fixtures/manifests/yaml/duplicate-user.yaml"],
+    )
+    .await;
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("duplicate-user"));
+    assert_eq!(sim.stats()["requests"], 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_json_plan_follows_its_schema() {
+    let sim = portal().await;
+    let run = plan(
+        &sim,
+        OWNER,
+        &["tests/fixtures/plan/all-outcomes.yaml", "--format", "json"],
+    )
+    .await;
+    let plan: serde_json::Value = serde_json::from_str(&run.stdout).expect("JSON");
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(repo().join("schemas/plan.schema.json")).unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::validator_for(&schema).expect("the schema compiles");
+    let errors: Vec<String> = validator
+        .iter_errors(&plan)
+        .map(|e| e.to_string())
+        .collect();
+    assert!(errors.is_empty(), "{errors:?}");
+    assert_eq!(plan["summary"]["will_change"], 2);
+}
