@@ -257,3 +257,49 @@ async fn the_json_plan_follows_its_schema() {
     assert!(errors.is_empty(), "{errors:?}");
     assert_eq!(plan["summary"]["will_change"], 2);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_example_manifest_against_the_demo_company() {
+    let fixture = docspace_sim::Fixture::from_yaml(offboard::commands::sim::DEMO_PORTAL)
+        .expect("demo portal");
+    let sim = spawn(Config::for_tests(), &Source::Fixture(Box::new(fixture)))
+        .await
+        .unwrap();
+    let run = plan(
+        &sim,
+        sim.owner_key(),
+        &["manifests/example.yaml", "--format", "json"],
+    )
+    .await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let outcomes: Vec<(&str, &str)> = json["leavers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            (
+                l["leaver"].as_str().unwrap(),
+                l["outcome"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    // Dmitri's effective date is 2026-12-18 (in the portal's calendar).
+    let today = jiff::Timestamp::now()
+        .to_zoned(jiff::tz::TimeZone::get("Europe/Berlin").unwrap())
+        .date();
+    let dmitri = if today < jiff::civil::date(2026, 12, 18) {
+        "deferred"
+    } else {
+        "will_change"
+    };
+    assert_eq!(
+        outcomes,
+        vec![
+            ("carla.mendes@example.com", "will_change"),
+            ("dmitri.volkov@example.com", dmitri),
+            ("0b5c1f7e-4a7d-4f55-9a53-2f8e2b1c6d10", "will_change"),
+        ]
+    );
+    assert!(writes(&sim).is_empty());
+}
