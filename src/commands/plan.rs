@@ -149,6 +149,11 @@ pub async fn observe(
     let caller = match client.me().await {
         Ok(me) => me,
         Err(ApiError::Unauthorized) => return Err(PlanError::Unauthorized),
+        Err(ApiError::Forbidden { .. }) => {
+            return Err(PlanError::Preflight(
+                "the key may not even read its own profile: it was created with restricted permissions".into(),
+            ));
+        }
         Err(err @ ApiError::Transport { .. }) => return Err(PlanError::Unreachable(err)),
         Err(err) => return Err(err.into()),
     };
