@@ -327,3 +327,27 @@ async fn a_key_with_restricted_permissions_is_refused_up_front() {
     );
     assert!(run.stderr.contains("hint: "), "{}", run.stderr);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_synthetic_batch_costs_few_requests_per_leaver() {
+    let sim = spawn(Config::for_tests(), &Source::Synthetic(300))
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = write(dir.path(), "synthetic.yaml", sim.manifest().unwrap());
+    let run = plan(&sim, sim.owner_key(), &[&manifest, "--format", "json"]).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(
+        json["summary"]["will_change"], 300,
+        "every synthetic leaver is offboardable"
+    );
+    let stats = sim.stats();
+    let requests = stats["requests"].as_f64().unwrap();
+    assert!(
+        requests / 300.0 <= 3.5,
+        "{requests} requests for 300 leavers: {}",
+        stats["byRoute"]
+    );
+    assert!(writes(&sim).is_empty());
+}
