@@ -63,8 +63,12 @@ pub struct Observed {
     pub members: HashMap<i64, Vec<Share>>,
     /// Every API key the caller can see.
     pub keys: Vec<ApiKey>,
-    /// `reassign/necessary` by user id.
+    /// `reassign/necessary` by user id. It stays true after a reassign while the
+    /// leaver is still a member of a room, so it only proves "nothing to do" when false.
     pub necessary: HashMap<String, bool>,
+    /// Rooms owned, by user id, read for leavers already disabled: a disabled leaver
+    /// who owns no room (and not their workspace) has had their data reassigned.
+    pub rooms_owned: HashMap<String, u64>,
     pub audit: AuditAccess,
     /// `--protect` accounts, on top of the manifest's `protected:` list.
     pub protect: Vec<UserRef>,
@@ -436,6 +440,17 @@ fn invalidity(leaver: &Leaver, observed: &Observed) -> Option<String> {
             leaver.workspace
         ));
     }
+    if folder.is_room()
+        && leaver.steps.contains(&Step::Archive)
+        && !folder.is_archived()
+        && !folder.can("EditAccess")
+        && !folder.can("ChangeOwner")
+    {
+        return Some(format!(
+            "the key's user may neither change the members of room {} nor take it over",
+            leaver.workspace
+        ));
+    }
     if !folder.is_room() && leaver.steps.contains(&Step::Archive) {
         let Some(target) = leaver.archive_folder else {
             return Some(format!(
@@ -448,6 +463,12 @@ fn invalidity(leaver: &Leaver, observed: &Observed) -> Option<String> {
                 if !archive.can("Create") && !archive.can("MoveTo") {
                     return Some(format!(
                         "archive folder {target} is not writable by the key's user"
+                    ));
+                }
+                if folder.parent_id != Some(target as i64) && !folder.can("Move") {
+                    return Some(format!(
+                        "the key's user may not move folder {} out of its room (make them a room manager there)",
+                        leaver.workspace
                     ));
                 }
             }
@@ -500,13 +521,25 @@ fn plan_step(
                 )
             }
         }
-        Step::Reassign => match observed.necessary.get(&user.id) {
-            Some(false) => (StepStatus::Unchanged, "nothing to reassign".to_owned()),
-            _ => (
-                StepStatus::WillChange,
-                format!("reassign their data to {}", leaver.archive_owner),
-            ),
-        },
+        Step::Reassign => {
+            let owns_workspace = folder
+                .owner_id()
+                .is_some_and(|id| id.eq_ignore_ascii_case(&user.id));
+            let reassigned = user.is_disabled()
+                && observed.rooms_owned.get(&user.id) == Some(&0)
+                && !owns_workspace;
+            match observed.necessary.get(&user.id) {
+                Some(false) => (StepStatus::Unchanged, "nothing to reassign".to_owned()),
+                _ if reassigned => (
+                    StepStatus::Unchanged,
+                    "already reassigned: disabled and owns no room".to_owned(),
+                ),
+                _ => (
+                    StepStatus::WillChange,
+                    format!("reassign their data to {}", leaver.archive_owner),
+                ),
+            }
+        }
         Step::Export => (
             StepStatus::WillChange,
             format!("download workspace {} as a zip", leaver.workspace),
@@ -574,7 +607,12 @@ fn archive_step(leaver: &Leaver, folder: &Folder, observed: &Observed) -> (StepS
         (false, _) => (
             StepStatus::WillChange,
             format!(
-                "set members (archive owner manager{}, nobody else) and archive room {}",
+                "{}set members (archive owner manager{}, nobody else) and archive room {}",
+                if folder.can("EditAccess") {
+                    ""
+                } else {
+                    "take the room over (admins may change its owner), "
+                },
                 if hr_id.is_some() { ", HR read" } else { "" },
                 folder.id
             ),

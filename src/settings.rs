@@ -52,12 +52,12 @@ pub fn connection(
     let key = match key_file {
         Some(path) => {
             let text = std::fs::read_to_string(path).map_err(|e| SettingsError::KeyFile {
-                path: path.display().to_string(),
+                path: shown_path(path),
                 reason: e.kind().to_string(),
             })?;
             let key = text.trim().to_owned();
             if key.is_empty() {
-                return Err(SettingsError::EmptyKeyFile(path.display().to_string()));
+                return Err(SettingsError::EmptyKeyFile(shown_path(path)));
             }
             key
         }
@@ -72,6 +72,16 @@ pub fn connection(
         connect_timeout: Duration::from_secs(10),
         request_timeout: Duration::from_secs(60),
     })
+}
+
+/// The key file's path for messages, unless it looks like a key pasted in its place.
+fn shown_path(path: &Path) -> String {
+    let text = path.display().to_string();
+    if text.contains("sk-") {
+        "(the path given, which looks like a key itself: pass a file that holds the key)".to_owned()
+    } else {
+        text
+    }
 }
 
 #[cfg(test)]
@@ -115,5 +125,12 @@ mod tests {
             None,
         );
         assert!(matches!(missing, Err(SettingsError::KeyFile { .. })));
+        let pasted = connection(
+            Some("https://p.example"),
+            Some(Path::new("sk-0123456789abcdef")),
+            None,
+        );
+        let message = pasted.err().unwrap().to_string();
+        assert!(!message.contains("sk-0123"), "{message}");
     }
 }

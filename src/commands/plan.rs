@@ -97,11 +97,16 @@ pub fn run(args: &PlanArgs) -> u8 {
             return exit::FAILED;
         }
     };
-    let protect: Vec<UserRef> = args
-        .protect
-        .iter()
-        .filter_map(|p| UserRef::parse(p))
-        .collect();
+    let mut protect = Vec::new();
+    for value in &args.protect {
+        match UserRef::parse(value.trim()) {
+            Some(user) => protect.push(user),
+            None => {
+                eprintln!("error: --protect `{value}` is neither an email address nor a user id");
+                return error_code(exit::INVALID);
+            }
+        }
+    }
     let observed = match runtime.block_on(observe(&client, &manifest, protect)) {
         Ok(observed) => observed,
         Err(err) => {
@@ -219,6 +224,20 @@ pub async fn observe(
     } else {
         Vec::new()
     };
+    let mut rooms_owned = HashMap::new();
+    for leaver in manifest
+        .leavers
+        .iter()
+        .filter(due)
+        .filter(|l| l.steps.contains(&Step::Reassign))
+    {
+        if let Some(Lookup::Found(user)) = users.get(&leaver.user.key())
+            && user.is_disabled()
+            && !rooms_owned.contains_key(&user.id)
+        {
+            rooms_owned.insert(user.id.clone(), client.rooms_owned_by(&user.id).await?);
+        }
+    }
     let mut necessary = HashMap::new();
     for leaver in manifest
         .leavers
@@ -254,6 +273,7 @@ pub async fn observe(
         members,
         keys,
         necessary,
+        rooms_owned,
         audit,
         protect,
     })
@@ -337,12 +357,15 @@ async fn users(
     let paging = pages - 1 < wanted.len() as u64;
     if paging {
         let mut start = everyone.len() as u64;
-        while total.is_some_and(|t| start < t) {
+        let mut last = start;
+        // Until the total, or (without one) until a short page.
+        while total.map_or(last == crate::docspace::PAGE, |t| start < t) {
             let (page, _) = client.people_page(&PeopleFilter::default(), start).await?;
             if page.is_empty() {
                 break;
             }
-            start += page.len() as u64;
+            last = page.len() as u64;
+            start += last;
             everyone.extend(page);
         }
     }

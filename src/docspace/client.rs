@@ -376,6 +376,19 @@ impl Client {
         )
     }
 
+    /// How many rooms (active or archived) `user_id` owns.
+    pub async fn rooms_owned_by(&self, user_id: &str) -> Result<u64, ApiError> {
+        let query = [
+            ("subjectId", user_id.to_owned()),
+            ("subjectFilter", "0".to_owned()),
+            ("searchArea", "2".to_owned()),
+            ("count", "1".to_owned()),
+        ];
+        let contents: FolderContents =
+            Self::required(self.get("api/2.0/files/rooms", &query).await?, "rooms")?;
+        Ok(contents.total)
+    }
+
     /// Every member of a room (owner first), all pages.
     pub async fn room_members(&self, room: i64) -> Result<Vec<Share>, ApiError> {
         self.all_pages(&format!("api/2.0/files/rooms/{room}/share"), &[])
@@ -463,12 +476,22 @@ impl Client {
             .unwrap_or_default())
     }
 
-    /// Downloads a finished bulk download's archive (same credentials).
+    /// Downloads a finished bulk download's archive (same credentials). The key is
+    /// only ever sent to the portal itself: a URL elsewhere is refused.
     pub async fn download(&self, url: &str) -> Result<Vec<u8>, ApiError> {
         let url = Url::parse(url).map_err(|_| ApiError::UnexpectedShape {
             status: 200,
             detail: "the download URL is not a URL".into(),
         })?;
+        if url.origin() != self.base.origin() {
+            return Err(ApiError::UnexpectedShape {
+                status: 200,
+                detail: format!(
+                    "the download URL points away from the portal ({})",
+                    url.origin().ascii_serialization()
+                ),
+            });
+        }
         let response = self
             .http
             .get(url)
@@ -511,11 +534,51 @@ impl Client {
             .await
     }
 
-    /// Login events. The server pages *before* it filters, so every page of the
-    /// portal's history is read (docspace-api.md §9.2).
+    /// Login events. The server pages *before* it filters (docspace-api.md §9.2), so a
+    /// filtered page says nothing about the next one: the raw history is read page by
+    /// page, newest first, filtered here, until it is older than `from` or ends.
     pub async fn login_events(&self, filter: &HistoryFilter) -> Result<Vec<Value>, ApiError> {
-        self.history("api/2.0/security/audit/login/filter", filter)
-            .await
+        let mut events = Vec::new();
+        let mut start = 0u64;
+        loop {
+            let query = [
+                ("count", PAGE.to_string()),
+                ("startIndex", start.to_string()),
+            ];
+            let page: Envelope<Vec<Value>> = self
+                .get("api/2.0/security/audit/login/filter", &query)
+                .await?;
+            let page = page.response.unwrap_or_default();
+            let len = page.len() as u64;
+            let mut older = false;
+            for event in page {
+                let date = event["date"]
+                    .as_str()
+                    .and_then(|d| d.parse::<jiff::Timestamp>().ok());
+                if let (Some(from), Some(date)) = (filter.from, date)
+                    && date < from
+                {
+                    older = true;
+                    continue;
+                }
+                let user_ok = filter.user.as_ref().is_none_or(|u| {
+                    event["userId"]
+                        .as_str()
+                        .is_some_and(|id| id.eq_ignore_ascii_case(u))
+                });
+                let action_ok = filter
+                    .action
+                    .is_none_or(|a| event["actionId"].as_u64() == Some(u64::from(a)));
+                let to_ok = filter.to.is_none_or(|to| date.is_none_or(|d| d <= to));
+                if user_ok && action_ok && to_ok {
+                    events.push(event);
+                }
+            }
+            start += len;
+            if older || len < PAGE {
+                return Ok(events);
+            }
+        }
     }
 
     async fn history(&self, path: &str, filter: &HistoryFilter) -> Result<Vec<Value>, ApiError> {

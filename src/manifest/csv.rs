@@ -70,7 +70,7 @@ pub fn parse(
                 break;
             }
         }
-        let start = record.position().map_or(0, |p| p.byte() as usize);
+        let start = record_start(text, record.position().map_or(0, |p| p.byte() as usize));
         let offsets = field_spans(text, start, record.len());
         let location = Location::at(source, start, 0);
         if record.len() != header.len() {
@@ -126,7 +126,10 @@ fn read_header(
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Option<Vec<Option<&'static str>>> {
     let known = fields_of(Some("LeaverEntry"));
-    let start = header.position().map_or(0, |p| p.byte() as usize);
+    let start = record_start(
+        source.text.as_bytes(),
+        header.position().map_or(0, |p| p.byte() as usize),
+    );
     let offsets = field_spans(source.text.as_bytes(), start, header.len());
     let mut columns = Vec::with_capacity(header.len());
     let mut seen: HashMap<&'static str, usize> = HashMap::new();
@@ -202,6 +205,15 @@ fn cell_value(field: &str, cell: &str) -> Option<Value> {
     }
 }
 
+/// Where a record really starts: the reader's position can still be on the previous
+/// line's terminator (the `\n` of a CRLF) or on blank lines it skipped.
+fn record_start(text: &[u8], mut position: usize) -> usize {
+    while position < text.len() && matches!(text[position], b'\r' | b'\n') {
+        position += 1;
+    }
+    position
+}
+
 /// The byte offset and length of each of `count` fields of the record starting at
 /// `start`, quotes included and surrounding blanks excluded.
 fn field_spans(text: &[u8], start: usize, count: usize) -> Vec<(usize, usize)> {
@@ -261,6 +273,13 @@ mod tests {
     fn spans_skip_quotes_commas_and_newlines_inside_quotes() {
         let text = b"a, \"b,\nc\" ,d\nx";
         assert_eq!(field_spans(text, 0, 3), vec![(0, 1), (3, 6), (11, 1)]);
+    }
+
+    #[test]
+    fn records_start_after_line_ends_and_blank_lines() {
+        let text = b"a,b\r\n\r\n\nx,y";
+        assert_eq!(record_start(text, 4), 8);
+        assert_eq!(record_start(text, 8), 8);
     }
 
     #[test]

@@ -98,11 +98,12 @@ async fn failures_are_classified() {
         .await
         .unwrap_err();
     assert!(matches!(err, ApiError::BadRequest { .. }), "{err:?}");
-    let err = client
+    // The fixture's history (a FileCreated event) comes back through the client.
+    let events = client
         .audit_events(&HistoryFilter::default())
         .await
-        .map(|events| events.len());
-    assert!(err.is_ok());
+        .unwrap();
+    assert!(events.iter().any(|e| e["actionId"] == 5000), "{events:?}");
     sim.shutdown().await;
 
     let limited = spawn(
@@ -193,5 +194,44 @@ async fn jobs_and_operations_through_the_client() {
     assert!(client.delete_api_key(&leaver_key.id).await.unwrap());
     let hr = client.groups("HR").await.unwrap();
     assert_eq!(hr[0].name, "HR");
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn login_history_is_filtered_here_because_the_server_pages_first() {
+    // 150 logins of others after the leaver's: the leaver's event is on page 2 of the
+    // raw history, which a server-side filter would never reach.
+    let (sim, client) = portal(Config::for_tests()).await;
+    let http = reqwest::Client::new();
+    for _ in 0..150 {
+        http.post(format!("{}/api/2.0/authentication", sim.url()))
+            .json(&serde_json::json!({"userName": "nobody@example.com", "password": "x"}))
+            .send()
+            .await
+            .unwrap();
+        http.post(format!("{}/api/2.0/authentication", sim.url()))
+            .json(&serde_json::json!({"userName": "plain@example.com", "password": "wrong"}))
+            .send()
+            .await
+            .unwrap();
+    }
+    let filter = HistoryFilter {
+        user: Some(LEAVER.to_owned()),
+        ..HistoryFilter::default()
+    };
+    let events = client.login_events(&filter).await.unwrap();
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(events[0]["actionId"], 1000);
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn downloads_go_only_to_the_portal() {
+    let (sim, client) = portal(Config::for_tests()).await;
+    let err = client
+        .download("https://elsewhere.example/filehandler.ashx?action=bulk")
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ApiError::UnexpectedShape { .. }), "{err:?}");
     sim.shutdown().await;
 }

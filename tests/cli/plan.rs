@@ -48,13 +48,18 @@ async fn plan(sim: &SimHandle, key: &str, args: &[&str]) -> Run {
 
 /// The transcript with the run's port and today's date filtered out.
 fn stable(run: &Run, sim: &SimHandle) -> String {
-    let today = jiff::Timestamp::now()
-        .to_zoned(jiff::tz::TimeZone::get("Europe/Berlin").unwrap())
-        .date()
-        .to_string();
+    let today = portal_today().to_string();
     run.transcript()
         .replace(&sim.url(), "http://127.0.0.1:PORT")
         .replace(&today, "[today]")
+}
+
+/// Today as `plan` reads it for these portals: the offset of the fixtures'
+/// registration dates (January in Europe/Berlin, +01:00), not today's zone rules.
+fn portal_today() -> jiff::civil::Date {
+    jiff::Timestamp::now()
+        .to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(1)))
+        .date()
 }
 
 fn writes(sim: &SimHandle) -> Vec<String> {
@@ -285,9 +290,7 @@ async fn the_example_manifest_against_the_demo_company() {
         })
         .collect();
     // Dmitri's effective date is 2026-12-18 (in the portal's calendar).
-    let today = jiff::Timestamp::now()
-        .to_zoned(jiff::tz::TimeZone::get("Europe/Berlin").unwrap())
-        .date();
+    let today = portal_today();
     let dmitri = if today < jiff::civil::date(2026, 12, 18) {
         "deferred"
     } else {
@@ -350,4 +353,109 @@ async fn a_synthetic_batch_costs_few_requests_per_leaver() {
         stats["byRoute"]
     );
     assert!(writes(&sim).is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reassigned_leaver_plans_as_unchanged_though_still_a_room_member() {
+    let sim = portal().await;
+    let http = reqwest::Client::new();
+    let folks = sim.state()["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["email"] == "folks@example.com")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let keeper = sim.state()["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["email"] == "keeper@example.com")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let call = |method: reqwest::Method, path: &str, body: serde_json::Value| {
+        http.request(method, format!("{}{path}", sim.url()))
+            .bearer_auth(OWNER)
+            .json(&body)
+            .send()
+    };
+    call(
+        reqwest::Method::PUT,
+        "/api/2.0/people/status/2",
+        serde_json::json!({"userIds": [folks]}),
+    )
+    .await
+    .unwrap();
+    call(
+        reqwest::Method::POST,
+        "/api/2.0/people/reassign/start",
+        serde_json::json!({"fromUserId": folks, "toUserId": keeper}),
+    )
+    .await
+    .unwrap();
+    let progress = format!("/api/2.0/people/reassign/progress/{folks}");
+    for _ in 0..250 {
+        let answer: serde_json::Value = http
+            .get(format!("{}{progress}", sim.url()))
+            .bearer_auth(OWNER)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if answer["response"]["isCompleted"] == true {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = write(
+        dir.path(),
+        "folks.yaml",
+        "version: 1\nleavers:\n  - {user: folks@example.com, workspace: 210, archive_owner: keeper@example.com, steps: [disable, reassign]}\n",
+    );
+    let run = plan(&sim, OWNER, &[&manifest, "--format", "json"]).await;
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let leaver = &json["leavers"][0];
+    assert_eq!(leaver["outcome"], "unchanged", "{}", run.stdout);
+    assert_eq!(
+        leaver["steps"][1]["detail"],
+        "already reassigned: disabled and owns no room"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn protect_values_must_name_a_user() {
+    let sim = portal().await;
+    let run = plan(
+        &sim,
+        OWNER,
+        &[
+            "tests/fixtures/plan/all-outcomes.yaml",
+            "--protect",
+            "leaver",
+        ],
+    )
+    .await;
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("--protect `leaver`"), "{}", run.stderr);
+    let run = plan(
+        &sim,
+        OWNER,
+        &[
+            "tests/fixtures/plan/all-outcomes.yaml",
+            "--protect",
+            " Leaver@Example.com ",
+            "--format",
+            "json",
+        ],
+    )
+    .await;
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(json["leavers"][0]["outcome"], "protected");
 }

@@ -58,6 +58,7 @@ fixture! {
     csv_header_only: "csv/header-only.csv",
     csv_empty_file: "csv/empty.csv",
     csv_invalid_utf8: "csv/invalid-utf8.csv",
+    csv_crlf_and_blank_lines_place_errors_right: "csv/crlf-errors.csv",
 }
 
 #[test]

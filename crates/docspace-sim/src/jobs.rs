@@ -195,14 +195,24 @@ impl FileOperation {
     }
 }
 
+/// A finished bulk download's archive.
+#[derive(Debug, Clone)]
+pub struct Download {
+    pub owner: Guid,
+    pub name: String,
+    pub bytes: Vec<u8>,
+    pub finished: Instant,
+}
+
 /// All asynchronous work of the portal.
 #[derive(Debug, Default)]
 pub struct Jobs {
     pub reassign: HashMap<Guid, ProgressJob>,
     pub remove: HashMap<Guid, ProgressJob>,
     pub operations: Vec<FileOperation>,
-    /// Zip archives of finished downloads, by file name.
-    pub downloads: HashMap<String, (Guid, Vec<u8>)>,
+    /// Zip archives of finished downloads by the opaque token in their URL (the real
+    /// server encrypts the name there): owner, file name, bytes, when finished.
+    pub downloads: HashMap<String, Download>,
 }
 
 impl Jobs {
@@ -216,6 +226,9 @@ impl Jobs {
         self.remove.retain(|_, job| !stale(job.last_update(), ttl));
         self.operations
             .retain(|op| !stale(op.last_update(), op.ttl(ttl)));
+        // Archives expire with their operations' retention (downloads: twice the base).
+        self.downloads
+            .retain(|_, d| now.duration_since(d.finished) < ttl * 2);
     }
 
     /// The caller's operations as a listing sees them: finished ones are removed

@@ -311,8 +311,11 @@ pub fn resolve_auth(sim: &Shared, headers: &HeaderMap) -> (Auth, Option<Vec<Stri
                 .map(|u| u.id)
         })
     } else {
-        let token = value.strip_prefix("Bearer ").unwrap_or(value).trim();
-        if token.starts_with("sk-") {
+        // Only `Bearer sk-…` reaches the API-key handler; a bare value (even one
+        // starting with `sk-`) goes to the cookie handler as a session token.
+        let bearer = value.strip_prefix("Bearer ");
+        let token = bearer.unwrap_or(value).trim();
+        if bearer.is_some() && token.starts_with("sk-") {
             let key = portal.keys.iter_mut().find(|k| k.secret == token);
             match key {
                 Some(key) if key.active && key.expires.is_none_or(|e| e > now) => {

@@ -136,7 +136,16 @@ fn finish(sim: &Sim, id: Guid) {
         Effect::Download { folders, files } => {
             let name = download_name(&portal, &folders, &files);
             let zip = crate::zip::archive(&portal, &folders, &files);
-            jobs.downloads.insert(name.clone(), (owner, zip));
+            let token = id.to_string();
+            jobs.downloads.insert(
+                token.clone(),
+                crate::jobs::Download {
+                    owner,
+                    name,
+                    bytes: zip,
+                    finished: Instant::now(),
+                },
+            );
             // One event per requested item, as `FileDownloadOperation` writes them.
             for id in &folders {
                 let title = portal.folder_title(*id);
@@ -164,9 +173,8 @@ fn finish(sim: &Sim, id: Guid) {
                 folders,
                 files,
                 Some(format!(
-                    "{}/filehandler.ashx?action=bulk&filename={}",
-                    sim.base_url,
-                    encode(&name)
+                    "{}/filehandler.ashx?action=bulk&filename={token}",
+                    sim.base_url
                 )),
             ))
         }
@@ -351,9 +359,19 @@ fn check_move(
 }
 
 /// `GET files/fileops[?id=]`: the caller's operations, finished ones read once.
+/// The `id` query parameter: absent, or a GUID (anything else fails binding).
+fn id_param(ctx: &Ctx) -> Result<Option<Guid>> {
+    match ctx.query.get("id").filter(|v| !v.is_empty()) {
+        None => Ok(None),
+        Some(text) => Guid::parse(text)
+            .map(Some)
+            .ok_or_else(|| ctx.validation("id", format!("The value '{text}' is not valid."))),
+    }
+}
+
 pub async fn list(State(sim): State<Sim>, ctx: Ctx) -> Result<Response> {
     let caller = ctx.files_caller()?;
-    let id = ctx.query.get("id").and_then(Guid::parse);
+    let id = id_param(&ctx)?;
     let now = Instant::now();
     let mut jobs = sim.jobs.lock().expect("jobs lock");
     jobs.expire(now, sim.config.record_ttl);
@@ -385,7 +403,7 @@ pub async fn list_by_type(
             ));
         }
     };
-    let id = ctx.query.get("id").and_then(Guid::parse);
+    let id = id_param(&ctx)?;
     let now = Instant::now();
     let mut jobs = sim.jobs.lock().expect("jobs lock");
     jobs.expire(now, sim.config.record_ttl);
@@ -538,17 +556,19 @@ pub async fn file_handler(State(sim): State<Sim>, ctx: Ctx) -> Response {
     if ctx.query.get("action") != Some("bulk") {
         return status_only(StatusCode::NOT_FOUND);
     }
-    let name = ctx.query.get("filename").unwrap_or_default().to_owned();
-    let jobs = sim.jobs.lock().expect("jobs lock");
-    match jobs.downloads.get(&name) {
-        Some((owner, bytes)) if *owner == caller => {
-            let mut response = Response::new(Body::from(bytes.clone()));
+    let token = ctx.query.get("filename").unwrap_or_default().to_owned();
+    let mut jobs = sim.jobs.lock().expect("jobs lock");
+    jobs.expire(std::time::Instant::now(), sim.config.record_ttl);
+    match jobs.downloads.get(&token) {
+        Some(download) if download.owner == caller => {
+            let name = &download.name;
+            let mut response = Response::new(Body::from(download.bytes.clone()));
             response.headers_mut().insert(
                 header::CONTENT_TYPE,
                 HeaderValue::from_static("application/zip"),
             );
             if let Ok(value) =
-                HeaderValue::from_str(&format!("attachment; filename=\"{}\"", encode(&name)))
+                HeaderValue::from_str(&format!("attachment; filename=\"{}\"", encode(name)))
             {
                 response
                     .headers_mut()

@@ -512,6 +512,11 @@ async fn fileops_by_type_and_the_check_move_route() {
     let p = Portal::start().await;
     let check = p.get("/api/2.0/files/fileops/move", OWNER).await;
     assert_eq!((check.status, check.response()), (200, json!([])));
+    let bad_id = p.get("/api/2.0/files/fileops?id=nope", OWNER).await;
+    assert_eq!(
+        bad_id.status, 400,
+        "a malformed id does not mean every operation"
+    );
     let convert = p.get("/api/2.0/files/fileops/6", OWNER).await;
     assert_eq!(convert.status, 400);
     let none = p.get("/api/2.0/files/fileops/0", OWNER).await;
