@@ -275,11 +275,14 @@ impl SourceCode for SharedSource {
             .0
             .text
             .read_span(span, context_lines_before, context_lines_after)?;
+        // miette counts columns in bytes; the JSON and GitHub outputs (and editors)
+        // count characters, so the header says the same place as they do.
+        let column = self.0.place(contents.span().offset()).column - 1;
         Ok(Box::new(MietteSpanContents::new(
             contents.data(),
             *contents.span(),
             contents.line(),
-            contents.column(),
+            column,
             contents.line_count(),
         )))
     }

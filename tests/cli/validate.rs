@@ -39,6 +39,7 @@ fixture! {
     yaml_tab_indentation: "yaml/tabs.yaml",
     yaml_invalid_utf8: "yaml/invalid-utf8.yaml",
     yaml_bom_and_crlf: "yaml/bom-crlf.yaml",
+    yaml_columns_count_characters: "yaml/non-ascii-columns.yaml",
     yaml_not_a_mapping: "yaml/not-a-mapping.yaml",
     yaml_syntax_error: "yaml/syntax-error.yaml",
     yaml_leavers_not_a_list: "yaml/leavers-not-a-list.yaml",
@@ -178,4 +179,27 @@ fn leavers_csv_may_not_escape_through_a_symlink() {
     .expect("copy");
     let run = offboard_in(project.path(), &["validate", "manifest.yaml"]);
     assert_eq!(run.code, 0, "{}", run.transcript());
+}
+
+#[test]
+fn human_and_json_output_agree_on_columns() {
+    let human = offboard(&["validate", "yaml/non-ascii-columns.yaml"]);
+    let json = offboard(&[
+        "validate",
+        "--format",
+        "json",
+        "yaml/non-ascii-columns.yaml",
+    ]);
+    let items: Vec<serde_json::Value> = serde_json::from_str(&json.stdout).unwrap();
+    for item in items {
+        let place = format!(
+            "yaml/non-ascii-columns.yaml:{}:{}]",
+            item["line"], item["column"]
+        );
+        assert!(
+            human.stderr.contains(&place),
+            "{place} not in:\n{}",
+            human.stderr
+        );
+    }
 }
