@@ -11,6 +11,7 @@ pub mod cli;
 pub mod commands;
 pub mod docspace;
 pub mod exit;
+pub mod journal;
 pub mod manifest;
 pub mod plan;
 pub mod report;

@@ -1,0 +1,455 @@
+//! The run journal: `journal.jsonl` in the run directory, one JSON record a line,
+//! each written and fsynced before the call it describes goes out (intent) and after
+//! it came back (outcome). A killed run leaves a journal that says exactly which
+//! writes may have happened: an intent without an outcome. Reports are a pure
+//! function of it.
+//!
+//! A lock file (`journal.lock`, an OS advisory lock held while the journal is open)
+//! keeps two runs out of one directory. A last line cut short by a crash is ignored
+//! on replay and overwritten by the next record; damage anywhere else is an error.
+
+use std::fs::{File, OpenOptions};
+use std::io::{self, BufRead, BufReader, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+pub const JOURNAL: &str = "journal.jsonl";
+pub const LOCK: &str = "journal.lock";
+/// The journal format this build writes and reads.
+pub const FORMAT: u32 = 1;
+
+/// What a run is: written first, checked on resume.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunHeader {
+    pub format: u32,
+    pub tool_version: String,
+    pub run_id: String,
+    pub manifest: String,
+    pub manifest_sha256: String,
+    pub portal: String,
+    pub started: String,
+}
+
+/// One line of the journal.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Record {
+    /// The first line.
+    Run(RunHeader),
+    /// A later `apply` picked the run up again.
+    Resumed { at: String },
+    /// A write is about to be sent.
+    Intent {
+        seq: u64,
+        leaver: String,
+        step: String,
+        action: String,
+        #[serde(default)]
+        detail: Value,
+    },
+    /// What came of an intent (or of a step that needed no write).
+    Outcome {
+        seq: u64,
+        /// The intent this closes, if any.
+        #[serde(default)]
+        intent: Option<u64>,
+        leaver: String,
+        step: String,
+        status: String,
+        #[serde(default)]
+        detail: Value,
+    },
+    /// The run stopped early (Ctrl-C).
+    Interrupted { at: String },
+    /// The run got to its end.
+    Finished { at: String },
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum JournalError {
+    #[error("another `offboard apply` is using {0}")]
+    Locked(PathBuf),
+    #[error("{path}: {source}")]
+    Io { path: PathBuf, source: io::Error },
+    #[error("{path}, line {line}: not a journal record ({reason})")]
+    Corrupt {
+        path: PathBuf,
+        line: usize,
+        reason: String,
+    },
+    #[error("{path} belongs to another run: {what} differs")]
+    Mismatch { path: PathBuf, what: &'static str },
+}
+
+/// The journal's records as found when it was opened.
+#[derive(Debug, Default)]
+pub struct Replay {
+    pub records: Vec<Record>,
+    /// A last line cut short by a crash was dropped.
+    pub torn_tail: bool,
+}
+
+impl Replay {
+    pub fn header(&self) -> Option<&RunHeader> {
+        match self.records.first() {
+            Some(Record::Run(header)) => Some(header),
+            _ => None,
+        }
+    }
+
+    /// Intents that never got an outcome: writes that may or may not have happened,
+    /// to be resolved by reading the portal, never by sending them again blindly.
+    pub fn open_intents(&self) -> Vec<&Record> {
+        let closed: std::collections::HashSet<u64> = self
+            .records
+            .iter()
+            .filter_map(|r| match r {
+                Record::Outcome {
+                    intent: Some(seq), ..
+                } => Some(*seq),
+                _ => None,
+            })
+            .collect();
+        self.records
+            .iter()
+            .filter(|r| matches!(r, Record::Intent { seq, .. } if !closed.contains(seq)))
+            .collect()
+    }
+
+    /// The last outcome recorded for a leaver's step.
+    pub fn outcome(&self, leaver: &str, step: &str) -> Option<&str> {
+        self.records.iter().rev().find_map(|r| match r {
+            Record::Outcome {
+                leaver: l,
+                step: s,
+                status,
+                ..
+            } if l == leaver && s == step => Some(status.as_str()),
+            _ => None,
+        })
+    }
+
+    fn last_seq(&self) -> u64 {
+        self.records
+            .iter()
+            .filter_map(|r| match r {
+                Record::Intent { seq, .. } | Record::Outcome { seq, .. } => Some(*seq),
+                _ => None,
+            })
+            .max()
+            .unwrap_or(0)
+    }
+}
+
+/// An open journal, locked for this process.
+#[derive(Debug)]
+pub struct Journal {
+    path: PathBuf,
+    file: File,
+    _lock: File,
+    next_seq: u64,
+}
+
+impl Journal {
+    /// Opens the run directory's journal, creating it with `header`, or resuming it
+    /// when it belongs to the same manifest (same hash) and portal.
+    pub fn open(dir: &Path, header: RunHeader) -> Result<(Journal, Replay), JournalError> {
+        let io = |path: &Path| {
+            let path = path.to_path_buf();
+            move |source| JournalError::Io { path, source }
+        };
+        std::fs::create_dir_all(dir).map_err(io(dir))?;
+        let lock_path = dir.join(LOCK);
+        let lock = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(io(&lock_path))?;
+        match lock.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                return Err(JournalError::Locked(dir.to_path_buf()));
+            }
+            Err(std::fs::TryLockError::Error(source)) => {
+                return Err(JournalError::Io {
+                    path: lock_path,
+                    source,
+                });
+            }
+        }
+        let path = dir.join(JOURNAL);
+        let mut file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .read(true)
+            .write(true)
+            .open(&path)
+            .map_err(io(&path))?;
+        let (replay, good_len) = read(&path, &file)?;
+        // Drop a torn last line so the next record starts on a line of its own.
+        file.set_len(good_len).map_err(io(&path))?;
+        file.seek(SeekFrom::End(0)).map_err(io(&path))?;
+        let mut journal = Journal {
+            next_seq: replay.last_seq() + 1,
+            path,
+            file,
+            _lock: lock,
+        };
+        match replay.header() {
+            None if replay.records.is_empty() => journal.append(&Record::Run(header))?,
+            None => {
+                return Err(JournalError::Corrupt {
+                    path: journal.path.clone(),
+                    line: 1,
+                    reason: "the first record is not the run header".into(),
+                });
+            }
+            Some(existing) => {
+                let what = if existing.manifest_sha256 != header.manifest_sha256 {
+                    Some("the manifest")
+                } else if existing.portal != header.portal {
+                    Some("the portal")
+                } else if existing.format != FORMAT {
+                    Some("the journal format")
+                } else {
+                    None
+                };
+                if let Some(what) = what {
+                    return Err(JournalError::Mismatch {
+                        path: journal.path.clone(),
+                        what,
+                    });
+                }
+                journal.append(&Record::Resumed { at: header.started })?;
+            }
+        }
+        Ok((journal, replay))
+    }
+
+    /// Writes and fsyncs one record.
+    pub fn append(&mut self, record: &Record) -> Result<(), JournalError> {
+        let mut line = serde_json::to_vec(record).expect("records serialize");
+        line.push(b'\n');
+        let path = self.path.clone();
+        let err = |source| JournalError::Io { path, source };
+        self.file
+            .write_all(&line)
+            .and_then(|()| self.file.sync_data())
+            .map_err(err)
+    }
+
+    /// Records that a write is about to be sent; returns its sequence number.
+    pub fn intent(
+        &mut self,
+        leaver: &str,
+        step: &str,
+        action: &str,
+        detail: Value,
+    ) -> Result<u64, JournalError> {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        self.append(&Record::Intent {
+            seq,
+            leaver: leaver.to_owned(),
+            step: step.to_owned(),
+            action: action.to_owned(),
+            detail,
+        })?;
+        Ok(seq)
+    }
+
+    /// Records what came of a step (closing `intent`, when there was one).
+    pub fn outcome(
+        &mut self,
+        intent: Option<u64>,
+        leaver: &str,
+        step: &str,
+        status: &str,
+        detail: Value,
+    ) -> Result<(), JournalError> {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        self.append(&Record::Outcome {
+            seq,
+            intent,
+            leaver: leaver.to_owned(),
+            step: step.to_owned(),
+            status: status.to_owned(),
+            detail,
+        })
+    }
+}
+
+/// Reads every complete record; returns them and the length of the good prefix.
+fn read(path: &Path, file: &File) -> Result<(Replay, u64), JournalError> {
+    let mut replay = Replay::default();
+    let mut reader = BufReader::new(file);
+    let mut good_len = 0u64;
+    let mut line = String::new();
+    let mut number = 0;
+    loop {
+        line.clear();
+        let read = reader
+            .read_line(&mut line)
+            .map_err(|source| JournalError::Io {
+                path: path.to_path_buf(),
+                source,
+            })?;
+        if read == 0 {
+            break;
+        }
+        number += 1;
+        let complete = line.ends_with('\n');
+        match serde_json::from_str::<Record>(line.trim_end()) {
+            Ok(record) if complete => {
+                replay.records.push(record);
+                good_len += read as u64;
+            }
+            // Only the last line may be cut short (a crash between write and fsync).
+            _ if !complete => {
+                replay.torn_tail = true;
+                break;
+            }
+            Ok(_) => unreachable!("complete lines are handled above"),
+            Err(err) => {
+                return Err(JournalError::Corrupt {
+                    path: path.to_path_buf(),
+                    line: number,
+                    reason: err.to_string(),
+                });
+            }
+        }
+    }
+    Ok((replay, good_len))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn header(hash: &str) -> RunHeader {
+        RunHeader {
+            format: FORMAT,
+            tool_version: "test".into(),
+            run_id: "run-1".into(),
+            manifest: "m.yaml".into(),
+            manifest_sha256: hash.into(),
+            portal: "http://127.0.0.1:1/".into(),
+            started: "2026-11-29T08:00:00Z".into(),
+        }
+    }
+
+    #[test]
+    fn a_resumed_journal_knows_its_open_intents() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let (mut journal, replay) = Journal::open(dir.path(), header("abc")).unwrap();
+            assert!(replay.records.is_empty());
+            let done = journal
+                .intent(
+                    "ann@example.com",
+                    "disable",
+                    "PUT people/status/2",
+                    Value::Null,
+                )
+                .unwrap();
+            journal
+                .outcome(
+                    Some(done),
+                    "ann@example.com",
+                    "disable",
+                    "done",
+                    Value::Null,
+                )
+                .unwrap();
+            journal
+                .intent(
+                    "ann@example.com",
+                    "reassign",
+                    "POST people/reassign/start",
+                    Value::Null,
+                )
+                .unwrap();
+            // Killed here: the reassign intent has no outcome.
+        }
+        let (mut journal, replay) = Journal::open(dir.path(), header("abc")).unwrap();
+        assert_eq!(replay.outcome("ann@example.com", "disable"), Some("done"));
+        let open = replay.open_intents();
+        assert_eq!(open.len(), 1);
+        assert!(matches!(open[0], Record::Intent { step, .. } if step == "reassign"));
+        // Sequence numbers go on where they stopped.
+        assert_eq!(
+            journal
+                .intent("ann@example.com", "archive", "PUT", Value::Null)
+                .unwrap(),
+            4
+        );
+    }
+
+    #[test]
+    fn a_torn_last_line_is_dropped_and_overwritten() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let (mut journal, _) = Journal::open(dir.path(), header("abc")).unwrap();
+            journal
+                .intent("ann@example.com", "disable", "PUT", Value::Null)
+                .unwrap();
+        }
+        let path = dir.path().join(JOURNAL);
+        let mut file = OpenOptions::new().append(true).open(&path).unwrap();
+        file.write_all(br#"{"type":"outcome","seq":2,"int"#)
+            .unwrap();
+        drop(file);
+        let (mut journal, replay) = Journal::open(dir.path(), header("abc")).unwrap();
+        assert!(replay.torn_tail);
+        assert_eq!(replay.open_intents().len(), 1);
+        journal
+            .outcome(Some(1), "ann@example.com", "disable", "done", Value::Null)
+            .unwrap();
+        drop(journal);
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(
+            text.lines()
+                .all(|l| serde_json::from_str::<Record>(l).is_ok()),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn damage_before_the_end_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(JOURNAL), "not json\n{}\n").unwrap();
+        assert!(matches!(
+            Journal::open(dir.path(), header("abc")),
+            Err(JournalError::Corrupt { line: 1, .. })
+        ));
+    }
+
+    #[test]
+    fn another_manifest_cannot_take_over_a_run() {
+        let dir = tempfile::tempdir().unwrap();
+        drop(Journal::open(dir.path(), header("abc")).unwrap());
+        assert!(matches!(
+            Journal::open(dir.path(), header("def")),
+            Err(JournalError::Mismatch {
+                what: "the manifest",
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn two_runs_cannot_share_a_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = Journal::open(dir.path(), header("abc")).unwrap();
+        assert!(matches!(
+            Journal::open(dir.path(), header("abc")),
+            Err(JournalError::Locked(_))
+        ));
+        drop(first);
+        assert!(Journal::open(dir.path(), header("abc")).is_ok());
+    }
+}
