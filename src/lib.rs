@@ -10,6 +10,7 @@
 pub mod cli;
 pub mod commands;
 pub mod docspace;
+pub mod executor;
 pub mod exit;
 pub mod journal;
 pub mod manifest;

@@ -1,0 +1,379 @@
+//! One pacer for all of a run's requests, shaped like the portal's own limiter
+//! (docspace-api.md §12): a rate limit per minute (governor), separate caps on
+//! requests in flight for reads and for writes, and a global cool-down that any 429's
+//! `Retry-After` sets for every worker. Transient failures (429, 5xx, timeouts,
+//! dropped connections) are retried with exponential backoff and jitter (backon),
+//! bounded in attempts and in total time; everything else fails at once.
+//!
+//! Only the executor sleeps: this module is where it happens.
+
+use std::future::Future;
+use std::num::NonZeroU32;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use backon::{ExponentialBuilder, Retryable};
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use tokio::sync::Semaphore;
+use tokio::time::Instant;
+
+use crate::docspace::ApiError;
+
+/// How the pacer behaves.
+#[derive(Debug, Clone)]
+pub struct PacerConfig {
+    /// Requests per minute; 0 switches the rate limit off.
+    pub per_minute: u32,
+    pub max_reads: usize,
+    pub max_writes: usize,
+    pub retry: RetryPolicy,
+}
+
+impl Default for PacerConfig {
+    /// DocSpace's defaults: 1500 a minute, 50 reads and 15 writes in flight.
+    fn default() -> Self {
+        Self {
+            per_minute: 1500,
+            max_reads: 50,
+            max_writes: 15,
+            retry: RetryPolicy::default(),
+        }
+    }
+}
+
+/// Bounds on retrying one call.
+#[derive(Debug, Clone)]
+pub struct RetryPolicy {
+    /// Retries after the first attempt.
+    pub max_retries: usize,
+    pub min_delay: Duration,
+    pub max_delay: Duration,
+    /// The most time spent waiting between attempts of one call.
+    pub max_total: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            max_retries: 8,
+            min_delay: Duration::from_millis(200),
+            max_delay: Duration::from_secs(30),
+            max_total: Duration::from_secs(300),
+        }
+    }
+}
+
+/// Which in-flight cap a request counts against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lane {
+    Read,
+    Write,
+}
+
+/// What the pacer saw, for the report.
+#[derive(Debug, Default)]
+pub struct Counters {
+    pub attempts: AtomicU64,
+    pub retries: AtomicU64,
+    pub rate_limited: AtomicU64,
+}
+
+pub struct Pacer {
+    limiter: Option<DefaultDirectRateLimiter>,
+    reads: Semaphore,
+    writes: Semaphore,
+    cooldown: Mutex<Option<Instant>>,
+    retry: RetryPolicy,
+    pub counters: Counters,
+}
+
+impl Pacer {
+    pub fn new(config: &PacerConfig) -> Self {
+        let limiter = NonZeroU32::new(config.per_minute).map(|per_minute| {
+            // A small burst (a second's worth, at least one) keeps the start smooth
+            // without ever running ahead of the portal's sliding minute.
+            let burst = NonZeroU32::new((config.per_minute / 60).max(1)).expect("at least one");
+            RateLimiter::direct(Quota::per_minute(per_minute).allow_burst(burst))
+        });
+        Self {
+            limiter,
+            reads: Semaphore::new(config.max_reads.max(1)),
+            writes: Semaphore::new(config.max_writes.max(1)),
+            cooldown: Mutex::new(None),
+            retry: config.retry.clone(),
+            counters: Counters::default(),
+        }
+    }
+
+    /// Makes every worker wait until `for_how_long` from now.
+    fn cool_down(&self, for_how_long: Duration) {
+        let until = Instant::now() + for_how_long;
+        let mut cooldown = self.cooldown.lock().expect("cooldown lock");
+        if cooldown.is_none_or(|current| current < until) {
+            *cooldown = Some(until);
+        }
+    }
+
+    async fn wait_for_cooldown(&self) {
+        loop {
+            let until = *self.cooldown.lock().expect("cooldown lock");
+            match until {
+                Some(until) if until > Instant::now() => tokio::time::sleep_until(until).await,
+                _ => return,
+            }
+        }
+    }
+
+    /// One attempt: wait out any cool-down, a rate-limit cell and a slot in `lane`,
+    /// then call. A 429 cools every worker down.
+    async fn attempt<T, Fut>(&self, lane: Lane, call: impl FnOnce() -> Fut) -> Result<T, ApiError>
+    where
+        Fut: Future<Output = Result<T, ApiError>>,
+    {
+        self.wait_for_cooldown().await;
+        if let Some(limiter) = &self.limiter {
+            limiter.until_ready().await;
+        }
+        let slots = match lane {
+            Lane::Read => &self.reads,
+            Lane::Write => &self.writes,
+        };
+        let _slot = slots
+            .acquire()
+            .await
+            .expect("the semaphore is never closed");
+        self.counters.attempts.fetch_add(1, Ordering::Relaxed);
+        let result = call().await;
+        if let Err(ApiError::RateLimited { retry_after }) = &result {
+            self.counters.rate_limited.fetch_add(1, Ordering::Relaxed);
+            self.cool_down(retry_after.unwrap_or(self.retry.min_delay));
+        }
+        result
+    }
+
+    /// Calls `call` under the pacer, retrying transient failures.
+    pub async fn call<T, F, Fut>(&self, lane: Lane, call: F) -> Result<T, ApiError>
+    where
+        F: Fn() -> Fut,
+        Fut: Future<Output = Result<T, ApiError>>,
+    {
+        let backoff = ExponentialBuilder::default()
+            .with_min_delay(self.retry.min_delay)
+            .with_max_delay(self.retry.max_delay)
+            .with_max_times(self.retry.max_retries)
+            .with_total_delay(Some(self.retry.max_total))
+            .with_jitter();
+        (|| self.attempt(lane, &call))
+            .retry(backoff)
+            .sleep(tokio::time::sleep)
+            .when(ApiError::is_transient)
+            // A 429 says how long to wait; the cool-down already holds every
+            // worker back that long, so the retry itself need not wait more.
+            .adjust(|err, delay| match err {
+                ApiError::RateLimited { .. } => Some(Duration::ZERO),
+                _ => delay,
+            })
+            .notify(|_, _| {
+                self.counters.retries.fetch_add(1, Ordering::Relaxed);
+            })
+            .await
+    }
+
+    /// Polls until `done` says the answer is final, backing off between polls
+    /// (from `first` up to `max`) without holding a slot while it waits.
+    pub async fn poll<T, F, Fut>(
+        &self,
+        first: Duration,
+        max: Duration,
+        call: F,
+        done: impl Fn(&T) -> bool,
+    ) -> Result<T, ApiError>
+    where
+        F: Fn() -> Fut,
+        Fut: Future<Output = Result<T, ApiError>>,
+    {
+        let mut wait = first;
+        loop {
+            let answer = self.call(Lane::Read, &call).await?;
+            if done(&answer) {
+                return Ok(answer);
+            }
+            tokio::time::sleep(wait).await;
+            wait = (wait * 2).min(max);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::AtomicUsize;
+
+    use super::*;
+    use crate::docspace::TransportKind;
+
+    fn pacer(max_writes: usize) -> Pacer {
+        Pacer::new(&PacerConfig {
+            per_minute: 0,
+            max_reads: 50,
+            max_writes,
+            retry: RetryPolicy {
+                max_retries: 3,
+                min_delay: Duration::from_millis(100),
+                max_delay: Duration::from_secs(1),
+                max_total: Duration::from_secs(10),
+            },
+        })
+    }
+
+    fn server_error() -> ApiError {
+        ApiError::Server {
+            status: 502,
+            message: None,
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn transient_failures_are_retried_until_an_answer() {
+        let p = pacer(15);
+        let calls = AtomicUsize::new(0);
+        let answer = p
+            .call(Lane::Read, || async {
+                match calls.fetch_add(1, Ordering::SeqCst) {
+                    0 => Err(server_error()),
+                    1 => Err(ApiError::Transport {
+                        kind: TransportKind::Timeout,
+                        message: "timed out".into(),
+                    }),
+                    _ => Ok(42),
+                }
+            })
+            .await;
+        assert_eq!(answer, Ok(42));
+        assert_eq!(calls.load(Ordering::SeqCst), 3);
+        assert_eq!(p.counters.retries.load(Ordering::SeqCst), 2);
+        assert_eq!(p.counters.attempts.load(Ordering::SeqCst), 3);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn other_failures_are_not_retried_and_retries_are_bounded() {
+        let p = pacer(15);
+        let calls = AtomicUsize::new(0);
+        let forbidden = p
+            .call(Lane::Write, || async {
+                calls.fetch_add(1, Ordering::SeqCst);
+                Err::<(), _>(ApiError::Forbidden { message: None })
+            })
+            .await;
+        assert!(matches!(forbidden, Err(ApiError::Forbidden { .. })));
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+
+        let calls = AtomicUsize::new(0);
+        let failing = p
+            .call(Lane::Write, || async {
+                calls.fetch_add(1, Ordering::SeqCst);
+                Err::<(), _>(server_error())
+            })
+            .await;
+        assert_eq!(failing, Err(server_error()));
+        assert_eq!(
+            calls.load(Ordering::SeqCst),
+            4,
+            "one attempt and three retries"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_429_holds_every_worker_back_for_its_retry_after() {
+        let p = Arc::new(pacer(15));
+        let first_call = Arc::new(AtomicUsize::new(0));
+        let limited_at = Instant::now();
+        let retried = {
+            let p = p.clone();
+            let first_call = first_call.clone();
+            tokio::spawn(async move {
+                p.call(Lane::Read, || {
+                    let first_call = first_call.clone();
+                    async move {
+                        if first_call.fetch_add(1, Ordering::SeqCst) == 0 {
+                            Err(ApiError::RateLimited {
+                                retry_after: Some(Duration::from_secs(7)),
+                            })
+                        } else {
+                            Ok(Instant::now())
+                        }
+                    }
+                })
+                .await
+            })
+        };
+        // Let the 429 land, then start another worker's call.
+        tokio::task::yield_now().await;
+        while first_call.load(Ordering::SeqCst) == 0 {
+            tokio::task::yield_now().await;
+        }
+        let other = p
+            .call(Lane::Read, || async { Ok(Instant::now()) })
+            .await
+            .unwrap();
+        let retry = retried.await.unwrap().unwrap();
+        assert!(
+            other >= limited_at + Duration::from_secs(7),
+            "the other worker waited"
+        );
+        assert!(
+            retry >= limited_at + Duration::from_secs(7),
+            "the retry waited"
+        );
+        assert_eq!(p.counters.rate_limited.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn writes_in_flight_never_exceed_their_cap() {
+        let p = Arc::new(pacer(2));
+        let in_flight = Arc::new(AtomicUsize::new(0));
+        let peak = Arc::new(AtomicUsize::new(0));
+        let tasks: Vec<_> = (0..6)
+            .map(|_| {
+                let (p, in_flight, peak) = (p.clone(), in_flight.clone(), peak.clone());
+                tokio::spawn(async move {
+                    p.call(Lane::Write, || {
+                        let (in_flight, peak) = (in_flight.clone(), peak.clone());
+                        async move {
+                            let now = in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+                            peak.fetch_max(now, Ordering::SeqCst);
+                            tokio::time::sleep(Duration::from_secs(1)).await;
+                            in_flight.fetch_sub(1, Ordering::SeqCst);
+                            Ok::<_, ApiError>(())
+                        }
+                    })
+                    .await
+                })
+            })
+            .collect();
+        for task in tasks {
+            task.await.unwrap().unwrap();
+        }
+        assert_eq!(peak.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn polls_back_off_until_the_answer_is_final() {
+        let p = pacer(15);
+        let calls = AtomicUsize::new(0);
+        let started = Instant::now();
+        let done = p
+            .poll(
+                Duration::from_millis(500),
+                Duration::from_secs(2),
+                || async { Ok(calls.fetch_add(1, Ordering::SeqCst)) },
+                |n| *n == 4,
+            )
+            .await
+            .unwrap();
+        assert_eq!(done, 4);
+        // Waits of 0.5 + 1 + 2 + 2 seconds between the five polls.
+        assert_eq!(Instant::now() - started, Duration::from_millis(5500));
+    }
+}
