@@ -62,6 +62,20 @@ fn portal_today() -> jiff::civil::Date {
         .date()
 }
 
+/// A user's id in the simulator's portal.
+fn user_id(sim: &SimHandle, email: &str) -> String {
+    let state = sim.state();
+    let user = state["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["email"] == email);
+    user.unwrap_or_else(|| panic!("no user {email}"))["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
 fn writes(sim: &SimHandle) -> Vec<String> {
     sim.stats()["byRoute"]
         .as_object()
@@ -359,24 +373,8 @@ async fn a_synthetic_batch_costs_few_requests_per_leaver() {
 async fn a_reassigned_leaver_plans_as_unchanged_though_still_a_room_member() {
     let sim = portal().await;
     let http = reqwest::Client::new();
-    let folks = sim.state()["users"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|u| u["email"] == "folks@example.com")
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let keeper = sim.state()["users"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|u| u["email"] == "keeper@example.com")
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let folks = user_id(&sim, "folks@example.com");
+    let keeper = user_id(&sim, "keeper@example.com");
     let call = |method: reqwest::Method, path: &str, body: serde_json::Value| {
         http.request(method, format!("{}{path}", sim.url()))
             .bearer_auth(OWNER)
