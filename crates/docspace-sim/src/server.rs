@@ -186,6 +186,21 @@ impl Ctx {
         Reply::new(value).into_response(&self.link)
     }
 
+    /// Model binding's "The value '…' is not valid." for a field.
+    pub fn invalid(&self, field: &str, value: impl std::fmt::Display) -> ApiError {
+        self.validation(field, format!("The value '{value}' is not valid."))
+    }
+
+    /// An optional GUID query parameter (absent or empty: `None`).
+    pub fn guid_query(&self, name: &str) -> Result<Option<Guid>, ApiError> {
+        match self.query.get(name).filter(|v| !v.is_empty()) {
+            None => Ok(None),
+            Some(text) => Guid::parse(text)
+                .map(Some)
+                .ok_or_else(|| self.invalid(name, text)),
+        }
+    }
+
     pub fn validation(&self, field: &str, message: impl Into<String>) -> ApiError {
         ApiError::Validation {
             field: field.to_owned(),

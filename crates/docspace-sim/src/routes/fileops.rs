@@ -359,19 +359,9 @@ fn check_move(
 }
 
 /// `GET files/fileops[?id=]`: the caller's operations, finished ones read once.
-/// The `id` query parameter: absent, or a GUID (anything else fails binding).
-fn id_param(ctx: &Ctx) -> Result<Option<Guid>> {
-    match ctx.query.get("id").filter(|v| !v.is_empty()) {
-        None => Ok(None),
-        Some(text) => Guid::parse(text)
-            .map(Some)
-            .ok_or_else(|| ctx.validation("id", format!("The value '{text}' is not valid."))),
-    }
-}
-
 pub async fn list(State(sim): State<Sim>, ctx: Ctx) -> Result<Response> {
     let caller = ctx.files_caller()?;
-    let id = id_param(&ctx)?;
+    let id = ctx.guid_query("id")?;
     let now = Instant::now();
     let mut jobs = sim.jobs.lock().expect("jobs lock");
     jobs.expire(now, sim.config.record_ttl);
@@ -397,13 +387,10 @@ pub async fn list_by_type(
             return Err(ApiError::Argument("Specified argument was out of the range of valid values. (Parameter 'operationType')".into()));
         }
         other => {
-            return Err(ctx.validation(
-                "operationType",
-                format!("The value '{other}' is not valid."),
-            ));
+            return Err(ctx.invalid("operationType", other));
         }
     };
-    let id = id_param(&ctx)?;
+    let id = ctx.guid_query("id")?;
     let now = Instant::now();
     let mut jobs = sim.jobs.lock().expect("jobs lock");
     jobs.expire(now, sim.config.record_ttl);

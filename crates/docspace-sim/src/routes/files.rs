@@ -194,12 +194,7 @@ pub async fn rooms(State(sim): State<Sim>, ctx: Ctx) -> Result<Response> {
         .get("searchArea")
         .and_then(|a| a.parse::<u8>().ok())
         .unwrap_or(0);
-    let subject = match q.get("subjectId").filter(|s| !s.is_empty()) {
-        None => None,
-        Some(text) => Some(Guid::parse(text).ok_or_else(|| {
-            ctx.validation("subjectId", format!("The value '{text}' is not valid."))
-        })?),
-    };
+    let subject = ctx.guid_query("subjectId")?;
     let subject_filter = q.get("subjectFilter").and_then(|f| f.parse::<u8>().ok());
     let types: Vec<u8> = q
         .all("type")
@@ -758,9 +753,7 @@ pub async fn change_owner(State(sim): State<Sim>, ctx: Ctx) -> Result<Response> 
     let user_text = body
         .str("userId")
         .ok_or_else(|| ctx.validation("UserId", "The UserId field is required."))?;
-    let new_owner = Guid::parse(user_text).ok_or_else(|| {
-        ctx.validation("UserId", format!("The value '{user_text}' is not valid."))
-    })?;
+    let new_owner = Guid::parse(user_text).ok_or_else(|| ctx.invalid("UserId", user_text))?;
     let mut portal = sim.portal();
     let eligible = portal.user(new_owner).is_some_and(|u| {
         u.status == UserStatus::Active

@@ -98,17 +98,10 @@ fn filtered<'a>(
         None | Some("") => None,
         Some(text) => match text {
             "0" | "All" | "all" => None,
-            _ => Some(UserType::parse(text).ok_or_else(|| {
-                ctx.validation("employeeType", format!("The value '{text}' is not valid."))
-            })?),
+            _ => Some(UserType::parse(text).ok_or_else(|| ctx.invalid("employeeType", text))?),
         },
     };
-    let group = match query.get("groupId") {
-        None | Some("") => None,
-        Some(text) => Some(Guid::parse(text).ok_or_else(|| {
-            ctx.validation("groupId", format!("The value '{text}' is not valid."))
-        })?),
-    };
+    let group = ctx.guid_query("groupId")?;
     let members: Option<Vec<Guid>> = group.map(|g| {
         portal
             .group(g)
@@ -162,12 +155,7 @@ fn filtered<'a>(
 pub async fn filter(State(sim): State<Sim>, ctx: Ctx) -> Result<Response> {
     let status = match ctx.query.get("employeeStatus") {
         None | Some("") => None,
-        Some(text) => Some(parse_status(text).ok_or_else(|| {
-            ctx.validation(
-                "employeeStatus",
-                format!("The value '{text}' is not valid."),
-            )
-        })?),
+        Some(text) => Some(parse_status(text).ok_or_else(|| ctx.invalid("employeeStatus", text))?),
     };
     filter_page(&sim, &ctx, status)
 }
@@ -218,8 +206,7 @@ pub async fn by_status(
     Path(status): Path<String>,
     ctx: Ctx,
 ) -> Result<Response> {
-    let status = parse_status(&status)
-        .ok_or_else(|| ctx.validation("status", format!("The value '{status}' is not valid.")))?;
+    let status = parse_status(&status).ok_or_else(|| ctx.invalid("status", status))?;
     filter_page(&sim, &ctx, Some(status))
 }
 
@@ -230,8 +217,7 @@ pub async fn update_status(
     ctx: Ctx,
 ) -> Result<Response> {
     let caller = ctx.caller()?;
-    let status = parse_status(&status)
-        .ok_or_else(|| ctx.validation("status", format!("The value '{status}' is not valid.")))?;
+    let status = parse_status(&status).ok_or_else(|| ctx.invalid("status", status))?;
     if !matches!(status, 1 | 2) {
         return Err(ApiError::Argument("Incorrect status".into()));
     }
@@ -399,9 +385,7 @@ pub async fn create(State(sim): State<Sim>, ctx: Ctx) -> Result<Response> {
                 Value::String(s) => s.clone(),
                 _ => String::new(),
             };
-            UserType::parse(&text).ok_or_else(|| {
-                ctx.validation("type", format!("The value '{text}' is not valid."))
-            })?
+            UserType::parse(&text).ok_or_else(|| ctx.invalid("type", text))?
         }
     };
     let mut portal = sim.portal();

@@ -35,20 +35,16 @@ fn guid_field(ctx: &Ctx, body: &crate::wire::JsonBody, name: &str) -> Result<Gui
     let text = body
         .str(name)
         .ok_or_else(|| ctx.validation(name, format!("The {name} field is required.")))?;
-    Guid::parse(text)
-        .ok_or_else(|| ctx.validation(name, format!("The value '{text}' is not valid.")))
+    Guid::parse(text).ok_or_else(|| ctx.invalid(name, text))
 }
 
 /// `GET people/reassign/necessary?userId=&type=`.
 pub async fn necessary(State(sim): State<Sim>, ctx: Ctx) -> Result<Response> {
     let caller = ctx.caller()?;
     let user_text = ctx.query.get("userId").unwrap_or_default();
-    let user_id = Guid::parse(user_text).ok_or_else(|| {
-        ctx.validation("UserId", format!("The value '{user_text}' is not valid."))
-    })?;
+    let user_id = Guid::parse(user_text).ok_or_else(|| ctx.invalid("UserId", user_text))?;
     let kind_text = ctx.query.get("type").unwrap_or_default();
-    let kind = UserType::parse(kind_text)
-        .ok_or_else(|| ctx.validation("Type", format!("The value '{kind_text}' is not valid.")))?;
+    let kind = UserType::parse(kind_text).ok_or_else(|| ctx.invalid("Type", kind_text))?;
     let portal = sim.portal();
     let allowed = portal.is_admin(caller)
         || (portal

@@ -42,19 +42,10 @@ pub async fn audit_events(State(sim): State<Sim>, ctx: Ctx) -> Result<Response> 
     let number = |name: &str| -> Result<Option<i64>> {
         match q.get(name).filter(|v| !v.is_empty()) {
             None => Ok(None),
-            Some(t) => t
-                .parse::<i64>()
-                .map(Some)
-                .map_err(|_| ctx.validation(name, format!("The value '{t}' is not valid."))),
+            Some(t) => t.parse::<i64>().map(Some).map_err(|_| ctx.invalid(name, t)),
         }
     };
-    let user =
-        match q.get("userId").filter(|v| !v.is_empty()) {
-            None => None,
-            Some(t) => Some(Guid::parse(t).ok_or_else(|| {
-                ctx.validation("userId", format!("The value '{t}' is not valid."))
-            })?),
-        };
+    let user = ctx.guid_query("userId")?;
     let action = number("action")?.filter(|a| *a != 0);
     let action_type = number("actionType")?.filter(|a| *a != 0);
     let module = number("moduleType")?.filter(|a| *a != 0);
@@ -100,13 +91,7 @@ pub async fn login_events(State(sim): State<Sim>, ctx: Ctx) -> Result<Response> 
     let page = Page::from_query(&ctx.query, &ctx.link)?;
     let from = bound(&ctx, "from")?;
     let to = bound(&ctx, "to")?;
-    let user =
-        match ctx.query.get("userId").filter(|v| !v.is_empty()) {
-            None => None,
-            Some(t) => Some(Guid::parse(t).ok_or_else(|| {
-                ctx.validation("userId", format!("The value '{t}' is not valid."))
-            })?),
-        };
+    let user = ctx.guid_query("userId")?;
     let action = ctx
         .query
         .get("action")
@@ -291,8 +276,7 @@ pub async fn delete_key(
 ) -> Result<Response> {
     let caller = ctx.caller()?;
     let mut portal = sim.portal();
-    let id = Guid::parse(&id)
-        .ok_or_else(|| ctx.validation("keyId", format!("The value '{id}' is not valid.")))?;
+    let id = Guid::parse(&id).ok_or_else(|| ctx.invalid("keyId", id))?;
     let Some(index) = portal.keys.iter().position(|k| k.id == id) else {
         return Err(ApiError::Server(
             "Object reference not set to an instance of an object.".into(),
@@ -322,8 +306,7 @@ pub async fn update_key(
     let caller = ctx.caller()?;
     let body = ctx.body()?;
     let mut portal = sim.portal();
-    let id = Guid::parse(&id)
-        .ok_or_else(|| ctx.validation("keyId", format!("The value '{id}' is not valid.")))?;
+    let id = Guid::parse(&id).ok_or_else(|| ctx.invalid("keyId", id))?;
     let admin = portal.is_admin(caller);
     let Some(key) = portal.keys.iter_mut().find(|k| k.id == id) else {
         return Err(ApiError::Server(
