@@ -5,13 +5,12 @@ use std::collections::{BTreeSet, HashMap};
 use std::io::Write;
 
 use crate::cli::PlanArgs;
-use crate::commands::validate::check_file;
+use crate::commands::validate::{check_file, print_diagnostics};
 use crate::docspace::model::{Employee, UserKind};
 use crate::docspace::{ApiError, Client, HistoryFilter, PeopleFilter};
 use crate::exit;
 use crate::manifest::{Diagnostic, Manifest, Step, UserRef};
 use crate::plan::{AuditAccess, Lookup, Observed, Outcome, Plan, group_key, plan};
-use crate::report::diagnostics::{self as render, Style};
 use crate::report::plan as plan_report;
 use crate::settings::{self, KEY_VARIABLE};
 
@@ -53,12 +52,7 @@ pub fn run(args: &PlanArgs) -> u8 {
     };
     let checked = check_file(&args.manifest);
     let failed = checked.diagnostics.iter().any(Diagnostic::is_error);
-    if !checked.diagnostics.is_empty() {
-        let mut err = std::io::stderr().lock();
-        for diagnostic in &checked.diagnostics {
-            let _ = writeln!(err, "{}", render::human(diagnostic, Style::plain()));
-        }
-    }
+    let _ = print_diagnostics(&mut std::io::stderr().lock(), &checked.diagnostics);
     let Some(manifest) = checked.manifest.filter(|_| !failed) else {
         eprintln!(
             "error: {} is not a valid manifest; nothing was read from the portal",

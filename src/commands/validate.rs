@@ -40,8 +40,23 @@ pub fn run(args: &ValidateArgs) -> u8 {
 }
 
 fn print_human(results: &[(String, Checked)]) -> std::io::Result<()> {
-    let stderr = std::io::stderr();
-    let style = if stderr.is_terminal() {
+    let mut out = std::io::stderr().lock();
+    for (name, checked) in results {
+        print_diagnostics(&mut out, &checked.diagnostics)?;
+        let leavers = checked.manifest.as_ref().map(|m| m.leavers.len());
+        writeln!(
+            out,
+            "{}",
+            render::file_summary(name, leavers, &checked.diagnostics)
+        )?;
+    }
+    Ok(())
+}
+
+/// Writes diagnostics as snippets to stderr (`out`): coloured on a terminal unless
+/// `NO_COLOR` is set, plain otherwise.
+pub fn print_diagnostics(out: &mut impl Write, diagnostics: &[Diagnostic]) -> std::io::Result<()> {
+    let style = if std::io::stderr().is_terminal() {
         Style {
             color: std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
             ..Style::plain()
@@ -49,18 +64,9 @@ fn print_human(results: &[(String, Checked)]) -> std::io::Result<()> {
     } else {
         Style::plain()
     };
-    let mut out = stderr.lock();
-    for (name, checked) in results {
-        for diagnostic in &checked.diagnostics {
-            out.write_all(render::human(diagnostic, style).as_bytes())?;
-            out.write_all(b"\n")?;
-        }
-        let leavers = checked.manifest.as_ref().map(|m| m.leavers.len());
-        writeln!(
-            out,
-            "{}",
-            render::file_summary(name, leavers, &checked.diagnostics)
-        )?;
+    for diagnostic in diagnostics {
+        out.write_all(render::human(diagnostic, style).as_bytes())?;
+        out.write_all(b"\n")?;
     }
     Ok(())
 }
