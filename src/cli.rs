@@ -20,11 +20,85 @@ pub enum Command {
     Validate(ValidateArgs),
     /// Show, read-only, what `apply` would do to each leaver.
     Plan(PlanArgs),
+    /// Offboard the leavers: plan, confirm, run, report.
+    Apply(ApplyArgs),
+    /// Re-create report.csv and report.json of a run directory from its journal.
+    Report(ReportArgs),
     /// Print a JSON Schema (the manifest's by default).
     Schema(SchemaArgs),
     /// Run a DocSpace-compatible portal on loopback, for rehearsals and tests.
     #[cfg(feature = "sim")]
     Sim(SimArgs),
+    /// Offboard the example leavers of a simulated demo company: no set-up needed.
+    #[cfg(feature = "sim")]
+    Demo(DemoArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ApplyArgs {
+    /// The manifest: YAML (or JSON) with `version: 1`, or CSV.
+    #[arg(value_name = "MANIFEST")]
+    pub manifest: PathBuf,
+    /// The portal's address, e.g. https://portal.example.com.
+    #[arg(long, env = "DOCSPACE_URL", value_name = "URL")]
+    pub portal: Option<String>,
+    /// A file holding the API key (default: the DOCSPACE_API_KEY variable).
+    #[arg(long, value_name = "FILE")]
+    pub api_key_file: Option<PathBuf>,
+    /// Also never offboard this account (email or user id); repeatable.
+    #[arg(long, value_name = "USER")]
+    pub protect: Vec<String>,
+    /// Where the journal, reports, audit trails and exports go
+    /// [default: offboard-runs/<manifest name>]. Re-running with the same directory
+    /// resumes the run.
+    #[arg(long, value_name = "DIR")]
+    pub run_dir: Option<PathBuf>,
+    /// Do not ask for confirmation (needed when not on a terminal).
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Refuse manifests with more due leavers than this, unless --force.
+    #[arg(long, default_value_t = 100, value_name = "N")]
+    pub max_leavers: usize,
+    /// Go beyond --max-leavers.
+    #[arg(long)]
+    pub force: bool,
+    /// Only the leavers whose last run failed (in the same run directory).
+    #[arg(long)]
+    pub only_failed: bool,
+    /// Leavers worked on at once [default: --max-writes].
+    #[arg(long, value_name = "N")]
+    pub concurrency: Option<usize>,
+    /// Requests per minute to the portal (DocSpace allows 1500); 0 for no limit.
+    #[arg(
+        long,
+        env = "OFFBOARD_RATE_LIMIT_PER_MINUTE",
+        default_value_t = 1500,
+        value_name = "N"
+    )]
+    pub rate_limit_per_minute: u32,
+    /// GET requests in flight at once (DocSpace allows 50).
+    #[arg(long, default_value_t = 50, value_name = "N")]
+    pub max_reads: usize,
+    /// Other requests in flight at once (DocSpace allows 15).
+    #[arg(long, default_value_t = 15, value_name = "N")]
+    pub max_writes: usize,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ReportArgs {
+    /// A run directory of `offboard apply`.
+    #[arg(value_name = "RUN_DIR")]
+    pub run_dir: PathBuf,
+}
+
+/// `offboard demo`: starts the simulator with the demo company, shows the plan for
+/// manifests/example.yaml, applies it and says where the reports are.
+#[cfg(feature = "sim")]
+#[derive(Debug, clap::Args)]
+pub struct DemoArgs {
+    /// Where the run directory goes [default: offboard-runs/demo-<time>].
+    #[arg(long, value_name = "DIR")]
+    pub run_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -57,6 +131,14 @@ pub struct PlanArgs {
     /// Exit 0 when there is nothing to do, 2 when changes are pending, 1 on error.
     #[arg(long)]
     pub detailed_exitcode: bool,
+    /// Requests per minute to the portal (DocSpace allows 1500); 0 for no limit.
+    #[arg(
+        long,
+        env = "OFFBOARD_RATE_LIMIT_PER_MINUTE",
+        default_value_t = 1500,
+        value_name = "N"
+    )]
+    pub rate_limit_per_minute: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -80,6 +162,8 @@ pub enum SchemaName {
     Manifest,
     /// `offboard plan --format json` (`schemas/plan.schema.json`).
     Plan,
+    /// `report.json` of `offboard apply` (`schemas/report.schema.json`).
+    Report,
 }
 
 /// `offboard sim`: the simulator's settings. Prints `listening on URL` and

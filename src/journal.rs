@@ -40,9 +40,14 @@ pub enum Record {
     Run(RunHeader),
     /// A later `apply` picked the run up again.
     Resumed { at: String },
+    /// Who a leaver is and what this session makes of them (written at every
+    /// start, before any of their steps).
+    Leaver(LeaverRecord),
     /// A write is about to be sent.
     Intent {
         seq: u64,
+        #[serde(default)]
+        at: String,
         leaver: String,
         step: String,
         action: String,
@@ -52,6 +57,8 @@ pub enum Record {
     /// What came of an intent (or of a step that needed no write).
     Outcome {
         seq: u64,
+        #[serde(default)]
+        at: String,
         /// The intent this closes, if any.
         #[serde(default)]
         intent: Option<u64>,
@@ -62,9 +69,46 @@ pub enum Record {
         detail: Value,
     },
     /// The run stopped early (Ctrl-C).
-    Interrupted { at: String },
+    Interrupted {
+        at: String,
+        #[serde(default)]
+        counters: SessionCounters,
+    },
     /// The run got to its end.
-    Finished { at: String },
+    Finished {
+        at: String,
+        #[serde(default)]
+        counters: SessionCounters,
+    },
+}
+
+/// A leaver as resolved by one session.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LeaverRecord {
+    pub at: String,
+    /// The leaver as the manifest names them (the key of their other records).
+    pub leaver: String,
+    pub user_id: Option<String>,
+    pub display_name: Option<String>,
+    pub workspace: u64,
+    pub workspace_kind: String,
+    /// `due`, `unchanged`, `protected`, `deferred` or `invalid`.
+    pub class: String,
+    pub reason: Option<String>,
+    /// The requested steps, in the order they run.
+    pub steps: Vec<String>,
+    pub ticket: Option<String>,
+}
+
+/// What one session sent, as the pacer counted it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionCounters {
+    /// HTTP requests sent, retries included.
+    pub requests: u64,
+    /// POST and PUT requests among them (the portal's daily budget counts these).
+    pub writes: u64,
+    pub retries: u64,
+    pub rate_limited: u64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -231,14 +275,28 @@ impl Journal {
 
     /// Writes and fsyncs one record.
     pub fn append(&mut self, record: &Record) -> Result<(), JournalError> {
-        let mut line = serde_json::to_vec(record).expect("records serialize");
-        line.push(b'\n');
+        self.append_all(std::slice::from_ref(record))
+    }
+
+    /// Writes records and fsyncs once: a group commit. None of them counts as written
+    /// before this returns.
+    pub fn append_all(&mut self, records: &[Record]) -> Result<(), JournalError> {
+        let mut lines = Vec::new();
+        for record in records {
+            serde_json::to_writer(&mut lines, record).expect("records serialize");
+            lines.push(b'\n');
+        }
         let path = self.path.clone();
         let err = |source| JournalError::Io { path, source };
         self.file
-            .write_all(&line)
+            .write_all(&lines)
             .and_then(|()| self.file.sync_data())
             .map_err(err)
+    }
+
+    /// Hands the journal to a writer thread shared by every task of a run.
+    pub fn share(self) -> SharedJournal {
+        SharedJournal::spawn(self)
     }
 
     /// Records that a write is about to be sent; returns its sequence number.
@@ -253,6 +311,7 @@ impl Journal {
         self.next_seq += 1;
         self.append(&Record::Intent {
             seq,
+            at: now(),
             leaver: leaver.to_owned(),
             step: step.to_owned(),
             action: action.to_owned(),
@@ -274,6 +333,7 @@ impl Journal {
         self.next_seq += 1;
         self.append(&Record::Outcome {
             seq,
+            at: now(),
             intent,
             leaver: leaver.to_owned(),
             step: step.to_owned(),
@@ -281,6 +341,23 @@ impl Journal {
             detail,
         })
     }
+}
+
+/// Now, as journals and reports write it.
+pub fn now() -> String {
+    jiff::Timestamp::now()
+        .round(jiff::Unit::Millisecond)
+        .map_or_else(|_| jiff::Timestamp::now().to_string(), |t| t.to_string())
+}
+
+/// Reads a run directory's journal without locking it (for `offboard report`).
+pub fn read_only(dir: &Path) -> Result<Replay, JournalError> {
+    let path = dir.join(JOURNAL);
+    let file = File::open(&path).map_err(|source| JournalError::Io {
+        path: path.clone(),
+        source,
+    })?;
+    Ok(read(&path, &file)?.0)
 }
 
 /// Reads every complete record; returns them and the length of the good prefix.
@@ -451,5 +528,114 @@ mod tests {
         ));
         drop(first);
         assert!(Journal::open(dir.path(), header("abc")).is_ok());
+    }
+}
+
+type Reply = tokio::sync::oneshot::Sender<Result<(), (io::ErrorKind, String)>>;
+
+/// The journal of a running `apply`: many tasks append, one thread writes. Records
+/// that arrive while a write is under way go out together with one fsync (a group
+/// commit), so a thousand concurrent leavers do not queue behind a thousand fsyncs,
+/// and every `await` still returns only once its record is on disk.
+#[derive(Clone)]
+pub struct SharedJournal {
+    sender: std::sync::mpsc::Sender<(Record, Reply)>,
+    next_seq: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    path: PathBuf,
+}
+
+impl SharedJournal {
+    fn spawn(mut journal: Journal) -> Self {
+        let (sender, receiver) = std::sync::mpsc::channel::<(Record, Reply)>();
+        let next_seq = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(journal.next_seq));
+        let path = journal.path.clone();
+        std::thread::Builder::new()
+            .name("journal".into())
+            .spawn(move || {
+                while let Ok(first) = receiver.recv() {
+                    let mut batch = vec![first];
+                    batch.extend(receiver.try_iter());
+                    let (records, replies): (Vec<Record>, Vec<Reply>) = batch.into_iter().unzip();
+                    let result = journal.append_all(&records).map_err(|err| match err {
+                        JournalError::Io { source, .. } => (source.kind(), source.to_string()),
+                        other => (io::ErrorKind::Other, other.to_string()),
+                    });
+                    for reply in replies {
+                        let _ = reply.send(result.clone());
+                    }
+                }
+            })
+            .expect("a thread for the journal");
+        Self {
+            sender,
+            next_seq,
+            path,
+        }
+    }
+
+    /// Appends a record; returns once it is on disk.
+    pub async fn record(&self, record: Record) -> Result<(), JournalError> {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let gone = || JournalError::Io {
+            path: self.path.clone(),
+            source: io::Error::other("the journal writer stopped"),
+        };
+        self.sender.send((record, reply)).map_err(|_| gone())?;
+        match answer.await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err((kind, message))) => Err(JournalError::Io {
+                path: self.path.clone(),
+                source: io::Error::new(kind, message),
+            }),
+            Err(_) => Err(gone()),
+        }
+    }
+
+    fn seq(&self) -> u64 {
+        self.next_seq
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Records that a write is about to be sent; returns its sequence number.
+    pub async fn intent(
+        &self,
+        leaver: &str,
+        step: &str,
+        action: &str,
+        detail: Value,
+    ) -> Result<u64, JournalError> {
+        let seq = self.seq();
+        self.record(Record::Intent {
+            seq,
+            at: now(),
+            leaver: leaver.to_owned(),
+            step: step.to_owned(),
+            action: action.to_owned(),
+            detail,
+        })
+        .await?;
+        Ok(seq)
+    }
+
+    /// Records what came of a step (closing `intent`, when there was one).
+    pub async fn outcome(
+        &self,
+        intent: Option<u64>,
+        leaver: &str,
+        step: &str,
+        status: &str,
+        detail: Value,
+    ) -> Result<(), JournalError> {
+        let seq = self.seq();
+        self.record(Record::Outcome {
+            seq,
+            at: now(),
+            intent,
+            leaver: leaver.to_owned(),
+            step: step.to_owned(),
+            status: status.to_owned(),
+            detail,
+        })
+        .await
     }
 }

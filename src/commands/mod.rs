@@ -1,6 +1,10 @@
 //! The commands: each reads its inputs, calls the library, and writes its output.
 
+pub mod apply;
+#[cfg(feature = "sim")]
+pub mod demo;
 pub mod plan;
+pub mod report;
 pub mod schema;
 #[cfg(feature = "sim")]
 pub mod sim;
@@ -13,7 +17,11 @@ pub fn run(cli: Cli) -> u8 {
     match cli.command {
         Command::Validate(args) => validate::run(&args),
         Command::Plan(args) => plan::run(&args),
+        Command::Apply(args) => apply::run(&args),
+        Command::Report(args) => report::run(&args),
         Command::Schema(args) => schema::run(&args),
+        #[cfg(feature = "sim")]
+        Command::Demo(args) => demo::run(&args),
         #[cfg(feature = "sim")]
         Command::Sim(args) => sim::run(&args),
     }

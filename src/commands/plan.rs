@@ -7,7 +7,10 @@ use std::io::Write;
 use crate::cli::PlanArgs;
 use crate::commands::validate::{check_file, print_diagnostics};
 use crate::docspace::model::{Employee, UserKind};
+use futures_util::{StreamExt, stream};
+
 use crate::docspace::{ApiError, Client, HistoryFilter, PeopleFilter};
+use crate::executor::{Lane, Pacer, PacerConfig};
 use crate::exit;
 use crate::manifest::{Diagnostic, Manifest, Step, UserRef};
 use crate::plan::{AuditAccess, Lookup, Observed, Outcome, Plan, group_key, plan};
@@ -28,7 +31,7 @@ pub enum PlanError {
 }
 
 impl PlanError {
-    fn hint(&self) -> Option<&'static str> {
+    pub fn hint(&self) -> Option<&'static str> {
         match self {
             PlanError::Unreachable(_) => Some("check --portal / DOCSPACE_URL and your network"),
             PlanError::Unauthorized => Some(
@@ -101,7 +104,12 @@ pub fn run(args: &PlanArgs) -> u8 {
             }
         }
     }
-    let observed = match runtime.block_on(observe(&client, &manifest, protect)) {
+    let pacer = Pacer::new(&PacerConfig {
+        per_minute: args.rate_limit_per_minute,
+        ..PacerConfig::default()
+    });
+    let observed = match runtime.block_on(observe(&client, &pacer, &manifest, protect, Depth::Plan))
+    {
         Ok(observed) => observed,
         Err(err) => {
             eprintln!("error: {err}");
@@ -139,13 +147,25 @@ fn exit_code(plan: &Plan, detailed: bool) -> u8 {
     }
 }
 
-/// Reads what the plan needs. GET requests only.
+/// How much [`observe`] reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Depth {
+    /// Everything the plan shows: room members, `reassign/necessary`, rooms owned.
+    Plan,
+    /// What `apply` needs before it locks leavers out: who they are, their workspaces
+    /// and the groups. Each leaver's pipeline reads the rest when it gets there.
+    Lockout,
+}
+
+/// Reads what the plan needs, concurrently under `pacer`. GET requests only.
 pub async fn observe(
     client: &Client,
+    pacer: &Pacer,
     manifest: &Manifest,
     protect: Vec<UserRef>,
+    depth: Depth,
 ) -> Result<Observed, PlanError> {
-    let caller = match client.me().await {
+    let caller = match pacer.call(Lane::Read, || client.me()).await {
         Ok(me) => me,
         Err(ApiError::Unauthorized) => return Err(PlanError::Unauthorized),
         Err(ApiError::Forbidden { .. }) => {
@@ -165,7 +185,7 @@ pub async fn observe(
     }
     let wants = |step: Step| manifest.leavers.iter().any(|l| l.steps.contains(&step));
     let audit = if wants(Step::Audit) {
-        audit_access(client).await?
+        audit_access(client, pacer).await?
     } else {
         AuditAccess::default()
     };
@@ -177,100 +197,158 @@ pub async fn observe(
     }
     let today = today_at_portal(&caller);
 
-    let users = users(client, manifest).await?;
-    let mut groups = HashMap::new();
-    for name in manifest
+    let users = users(client, pacer, manifest).await?;
+    let names: Vec<String> = manifest
         .leavers
         .iter()
-        .filter_map(|l| l.hr_group.as_deref())
+        .filter_map(|l| l.hr_group.clone())
         .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let mut groups = HashMap::new();
+    for (name, found) in each(
+        names,
+        |name| async move { group(client, pacer, &name).await },
+    )
+    .await
     {
-        groups.insert(group_key(name), group(client, name).await?);
+        groups.insert(group_key(&name), found?);
     }
-    let mut folders = HashMap::new();
-    let ids: BTreeSet<i64> = manifest
+    let ids: Vec<i64> = manifest
         .leavers
         .iter()
         .flat_map(|l| std::iter::once(l.workspace).chain(l.archive_folder))
         .map(|id| id as i64)
+        .collect::<BTreeSet<_>>()
+        .into_iter()
         .collect();
-    for id in ids {
-        folders.insert(id, lookup(client.folder(id).await)?);
-    }
-    let due = |l: &&crate::manifest::Leaver| l.effective.is_none_or(|d| d <= today);
-    let mut members = HashMap::new();
-    for leaver in manifest
-        .leavers
-        .iter()
-        .filter(due)
-        .filter(|l| l.steps.contains(&Step::Archive))
-    {
-        let id = leaver.workspace as i64;
-        if let Some(Lookup::Found(f)) = folders.get(&id)
-            && f.is_room()
-            && !members.contains_key(&id)
-        {
-            members.insert(id, client.room_members(id).await?);
-        }
+    let mut folders = HashMap::new();
+    for (id, found) in each(ids, |id| read(pacer, move || client.folder(id))).await {
+        folders.insert(id, lookup(found)?);
     }
     let keys = if wants(Step::RevokeKeys) {
-        client.api_keys().await?
+        pacer.call(Lane::Read, || client.api_keys()).await?
     } else {
         Vec::new()
     };
-    let mut rooms_owned = HashMap::new();
-    for leaver in manifest
-        .leavers
-        .iter()
-        .filter(due)
-        .filter(|l| l.steps.contains(&Step::Reassign))
-    {
-        if let Some(Lookup::Found(user)) = users.get(&leaver.user.key())
-            && user.is_disabled()
-            && !rooms_owned.contains_key(&user.id)
-        {
-            rooms_owned.insert(user.id.clone(), client.rooms_owned_by(&user.id).await?);
-        }
-    }
-    let mut necessary = HashMap::new();
-    for leaver in manifest
-        .leavers
-        .iter()
-        .filter(due)
-        .filter(|l| l.steps.contains(&Step::Reassign))
-    {
-        if let Some(Lookup::Found(user)) = users.get(&leaver.user.key())
-            && !user.is_owner
-            && !necessary.contains_key(&user.id)
-        {
-            let answer = client
-                .reassign_necessary(&user.id, user.kind().type_name())
-                .await;
-            match answer {
-                Ok(needed) => {
-                    necessary.insert(user.id.clone(), needed);
-                }
-                // Not allowed to ask (another admin, say): the plan says "will change"
-                // and the protection rules explain why it will not.
-                Err(ApiError::Forbidden { .. }) => {}
-                Err(err) => return Err(err.into()),
-            }
-        }
-    }
-    Ok(Observed {
+    let mut observed = Observed {
         portal: client.portal().to_string(),
         caller,
         today,
         users,
         groups,
         folders,
-        members,
+        members: HashMap::new(),
         keys,
-        necessary,
-        rooms_owned,
+        necessary: HashMap::new(),
+        rooms_owned: HashMap::new(),
         audit,
         protect,
+    };
+    if depth == Depth::Plan {
+        observe_steps(client, pacer, manifest, &mut observed).await?;
+    }
+    Ok(observed)
+}
+
+/// The reads behind each step's "unchanged": room members, reassign state.
+async fn observe_steps(
+    client: &Client,
+    pacer: &Pacer,
+    manifest: &Manifest,
+    observed: &mut Observed,
+) -> Result<(), PlanError> {
+    let today = observed.today;
+    let due = |l: &&crate::manifest::Leaver| l.effective.is_none_or(|d| d <= today);
+    let rooms: Vec<i64> = manifest
+        .leavers
+        .iter()
+        .filter(due)
+        .filter(|l| l.steps.contains(&Step::Archive))
+        .map(|l| l.workspace as i64)
+        .filter(|id| matches!(observed.folders.get(id), Some(Lookup::Found(f)) if f.is_room()))
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    for (id, members) in each(rooms, |id| read(pacer, move || client.room_members(id))).await {
+        observed.members.insert(id, members?);
+    }
+    let reassigned: Vec<&Employee> = manifest
+        .leavers
+        .iter()
+        .filter(due)
+        .filter(|l| l.steps.contains(&Step::Reassign))
+        .filter_map(|l| observed.users.get(&l.user.key()).and_then(Lookup::found))
+        .collect();
+    let disabled: Vec<String> = reassigned
+        .iter()
+        .filter(|u| u.is_disabled())
+        .map(|u| u.id.clone())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    for (id, owned) in each(disabled, |id| async move {
+        pacer.call(Lane::Read, || client.rooms_owned_by(&id)).await
     })
+    .await
+    {
+        observed.rooms_owned.insert(id, owned?);
+    }
+    let asked: Vec<(String, &'static str)> = reassigned
+        .iter()
+        .filter(|u| !u.is_owner)
+        .map(|u| (u.id.clone(), u.kind().type_name()))
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    for ((id, _), answer) in each(asked, |(id, kind)| async move {
+        pacer
+            .call(Lane::Read, || client.reassign_necessary(&id, kind))
+            .await
+    })
+    .await
+    {
+        match answer {
+            Ok(needed) => {
+                observed.necessary.insert(id, needed);
+            }
+            // Not allowed to ask (another admin, say): the plan says "will change"
+            // and the protection rules explain why it will not.
+            Err(ApiError::Forbidden { .. }) => {}
+            Err(err) => return Err(err.into()),
+        }
+    }
+    Ok(())
+}
+
+/// How many reads `observe` keeps going at once; the pacer's read cap bounds the
+/// requests themselves.
+const READ_AHEAD: usize = 64;
+
+/// Runs `call` for every key concurrently; the answers in no particular order.
+async fn each<K, T, F, Fut>(keys: Vec<K>, call: F) -> Vec<(K, T)>
+where
+    K: Clone,
+    F: Fn(K) -> Fut,
+    Fut: Future<Output = T>,
+{
+    stream::iter(keys)
+        .map(|key| {
+            let answer = call(key.clone());
+            async move { (key, answer.await) }
+        })
+        .buffer_unordered(READ_AHEAD)
+        .collect()
+        .await
+}
+
+/// One read under the pacer.
+async fn read<T, F, Fut>(pacer: &Pacer, call: F) -> Result<T, ApiError>
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = Result<T, ApiError>>,
+{
+    pacer.call(Lane::Read, call).await
 }
 
 fn lookup<T>(result: Result<T, ApiError>) -> Result<Lookup<T>, PlanError> {
@@ -314,13 +392,16 @@ fn offset_of(text: &str) -> Option<jiff::tz::Offset> {
 
 /// Whether the key reads the audit trail, and whether the plan honours filters: a
 /// window in the year 2000 must come back empty.
-async fn audit_access(client: &Client) -> Result<AuditAccess, PlanError> {
+async fn audit_access(client: &Client, pacer: &Pacer) -> Result<AuditAccess, PlanError> {
     let window = HistoryFilter {
         from: Some("2000-01-01T00:00:00Z".parse().expect("a fixed instant")),
         to: Some("2000-01-01T00:00:01Z".parse().expect("a fixed instant")),
         ..HistoryFilter::default()
     };
-    match client.audit_probe(&window, 1).await {
+    match pacer
+        .call(Lane::Read, || client.audit_probe(&window, 1))
+        .await
+    {
         Ok(events) => Ok(AuditAccess {
             readable: true,
             filters_ignored: !events.is_empty(),
@@ -334,6 +415,7 @@ async fn audit_access(client: &Client) -> Result<AuditAccess, PlanError> {
 /// they are fewer than one look-up per user, else one look-up each.
 async fn users(
     client: &Client,
+    pacer: &Pacer,
     manifest: &Manifest,
 ) -> Result<HashMap<String, Lookup<Employee>>, PlanError> {
     let wanted: BTreeSet<String> = manifest
@@ -342,7 +424,10 @@ async fn users(
         .flat_map(|l| [l.user.key(), l.archive_owner.key()])
         .collect();
     let mut found: HashMap<String, Lookup<Employee>> = HashMap::new();
-    let (first, total) = client.people_page(&PeopleFilter::default(), 0).await?;
+    let everybody = PeopleFilter::default();
+    let (first, total) = pacer
+        .call(Lane::Read, || client.people_page(&everybody, 0))
+        .await?;
     let pages = total
         .unwrap_or(first.len() as u64)
         .div_ceil(crate::docspace::PAGE)
@@ -354,7 +439,9 @@ async fn users(
         let mut last = start;
         // Until the total, or (without one) until a short page.
         while total.map_or(last == crate::docspace::PAGE, |t| start < t) {
-            let (page, _) = client.people_page(&PeopleFilter::default(), start).await?;
+            let (page, _) = pacer
+                .call(Lane::Read, || client.people_page(&everybody, start))
+                .await?;
             if page.is_empty() {
                 break;
             }
@@ -370,19 +457,27 @@ async fn users(
             }
         }
     }
-    for key in &wanted {
-        if found.contains_key(key) {
-            continue;
+    let missing: Vec<String> = wanted
+        .into_iter()
+        .filter(|key| !found.contains_key(key))
+        .collect();
+    if paging {
+        // The whole list was read: not in it means not there (or not visible).
+        for key in missing {
+            found.insert(key, Lookup::Missing);
         }
-        let lookup_result = if paging {
-            // The whole list was read: not in it means not there (or not visible).
-            Lookup::Missing
-        } else if key.contains('@') {
-            lookup(client.user_by_email(key).await)?
+        return Ok(found);
+    }
+    for (key, answer) in each(missing, |key| async move {
+        if key.contains('@') {
+            read(pacer, || client.user_by_email(&key)).await
         } else {
-            lookup(client.user(key).await)?
-        };
-        found.insert(key.clone(), lookup_result);
+            read(pacer, || client.user(&key)).await
+        }
+    })
+    .await
+    {
+        found.insert(key, lookup(answer)?);
     }
     Ok(found)
 }
@@ -390,12 +485,13 @@ async fn users(
 /// A group by id, or by exact name (case-insensitive) among the name search.
 async fn group(
     client: &Client,
+    pacer: &Pacer,
     name: &str,
 ) -> Result<Lookup<crate::docspace::model::Group>, PlanError> {
     if crate::manifest::UserRef::parse(name).is_some_and(|r| matches!(r, UserRef::Id(_))) {
-        return lookup(client.group(name).await);
+        return lookup(read(pacer, || client.group(name)).await);
     }
-    let matches = client.groups(name).await?;
+    let matches = read(pacer, || client.groups(name)).await?;
     Ok(matches
         .into_iter()
         .find(|g| g.name.eq_ignore_ascii_case(name.trim()))

@@ -10,6 +10,7 @@ pub fn run(args: &SchemaArgs) -> u8 {
     let text = match args.name {
         SchemaName::Manifest => manifest::manifest_schema_text(),
         SchemaName::Plan => crate::plan::plan_schema_text(),
+        SchemaName::Report => crate::report::run::report_schema_text(),
     };
     match std::io::stdout().lock().write_all(text.as_bytes()) {
         Ok(()) => exit::SUCCESS,

@@ -453,6 +453,16 @@ impl Client {
         )
     }
 
+    /// Starts bringing an archived room back; the started operation.
+    pub async fn unarchive_room(&self, room: i64) -> Result<Operation, ApiError> {
+        let body = json!({ "deleteAfter": false });
+        let path = format!("api/2.0/files/rooms/{room}/unarchive");
+        Self::required(
+            self.request(Method::PUT, &path, &[], Some(&body)).await?,
+            "operation",
+        )
+    }
+
     /// Starts a bulk download of folders; the started operation.
     pub async fn bulk_download(&self, folders: &[i64]) -> Result<Vec<Operation>, ApiError> {
         let body = json!({ "folderIds": folders, "fileIds": [], "returnSingleOperation": true });

@@ -84,6 +84,20 @@ impl ApiError {
         )
     }
 
+    /// Failures that prove the portal did not act on the request: the limiter turned
+    /// it away, or no connection was made. Only these make resending a write that is
+    /// not idempotent safe without looking first.
+    pub fn surely_not_processed(&self) -> bool {
+        matches!(
+            self,
+            ApiError::RateLimited { .. }
+                | ApiError::Transport {
+                    kind: TransportKind::Connect,
+                    ..
+                }
+        )
+    }
+
     /// The server's message, when it sent one.
     pub fn server_message(&self) -> Option<&str> {
         match self {

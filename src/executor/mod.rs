@@ -1,6 +1,10 @@
-//! The executor of `apply`: pacing, retries and polling (here), then the dispatcher
-//! and the per-leaver pipelines (to come). The only module that sleeps.
+//! The executor of `apply`: the pacer (rate, in-flight caps, 429 cool-down,
+//! retries, polling), the file-operation watcher, the dispatcher and the steps.
+//! The only module that sleeps.
 
+pub mod fileops;
 pub mod pacer;
+pub mod run;
+pub mod steps;
 
 pub use pacer::{Lane, Pacer, PacerConfig, RetryPolicy};

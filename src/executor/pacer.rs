@@ -68,13 +68,34 @@ impl Default for RetryPolicy {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Lane {
     Read,
+    /// An idempotent POST or PUT (sending it twice does no harm): counted against
+    /// the portal's daily budget, retried like a read.
     Write,
+    /// A POST or PUT that must not happen twice (start a job, move, archive): retried
+    /// only when the portal surely did not act on it (a 429, no connection). After
+    /// any other failure the caller looks at the portal before sending it again.
+    Once,
+    /// DELETE: a write slot, not part of the daily budget, and retried like
+    /// [`Lane::Once`]: deleting what a lost answer already deleted fails (DocSpace
+    /// answers 500 for an unknown API key).
+    Delete,
+}
+
+/// Requests of one leaver (or any part of a run), as the pacer sent them.
+#[derive(Debug, Default)]
+pub struct Tally {
+    /// HTTP requests sent, retries included.
+    pub attempts: AtomicU64,
+    /// POST and PUT requests among them.
+    pub writes: AtomicU64,
 }
 
 /// What the pacer saw, for the report.
 #[derive(Debug, Default)]
 pub struct Counters {
     pub attempts: AtomicU64,
+    /// POST and PUT attempts.
+    pub writes: AtomicU64,
     pub retries: AtomicU64,
     pub rate_limited: AtomicU64,
 }
@@ -127,7 +148,12 @@ impl Pacer {
 
     /// One attempt: wait out any cool-down, a rate-limit cell and a slot in `lane`,
     /// then call. A 429 cools every worker down.
-    async fn attempt<T, Fut>(&self, lane: Lane, call: impl FnOnce() -> Fut) -> Result<T, ApiError>
+    async fn attempt<T, Fut>(
+        &self,
+        lane: Lane,
+        tally: Option<&Tally>,
+        call: impl FnOnce() -> Fut,
+    ) -> Result<T, ApiError>
     where
         Fut: Future<Output = Result<T, ApiError>>,
     {
@@ -137,13 +163,23 @@ impl Pacer {
         }
         let slots = match lane {
             Lane::Read => &self.reads,
-            Lane::Write => &self.writes,
+            Lane::Write | Lane::Once | Lane::Delete => &self.writes,
         };
         let _slot = slots
             .acquire()
             .await
             .expect("the semaphore is never closed");
         self.counters.attempts.fetch_add(1, Ordering::Relaxed);
+        let write = matches!(lane, Lane::Write | Lane::Once);
+        if write {
+            self.counters.writes.fetch_add(1, Ordering::Relaxed);
+        }
+        if let Some(tally) = tally {
+            tally.attempts.fetch_add(1, Ordering::Relaxed);
+            if write {
+                tally.writes.fetch_add(1, Ordering::Relaxed);
+            }
+        }
         let result = call().await;
         if let Err(ApiError::RateLimited { retry_after }) = &result {
             self.counters.rate_limited.fetch_add(1, Ordering::Relaxed);
@@ -158,16 +194,33 @@ impl Pacer {
         F: Fn() -> Fut,
         Fut: Future<Output = Result<T, ApiError>>,
     {
+        self.call_tallied(lane, None, call).await
+    }
+
+    /// [`Pacer::call`], also counting every attempt in `tally`.
+    pub async fn call_tallied<T, F, Fut>(
+        &self,
+        lane: Lane,
+        tally: Option<&Tally>,
+        call: F,
+    ) -> Result<T, ApiError>
+    where
+        F: Fn() -> Fut,
+        Fut: Future<Output = Result<T, ApiError>>,
+    {
         let backoff = ExponentialBuilder::default()
             .with_min_delay(self.retry.min_delay)
             .with_max_delay(self.retry.max_delay)
             .with_max_times(self.retry.max_retries)
             .with_total_delay(Some(self.retry.max_total))
             .with_jitter();
-        (|| self.attempt(lane, &call))
+        (|| self.attempt(lane, tally, &call))
             .retry(backoff)
             .sleep(tokio::time::sleep)
-            .when(ApiError::is_transient)
+            .when(|err| match lane {
+                Lane::Once | Lane::Delete => err.surely_not_processed(),
+                _ => err.is_transient(),
+            })
             // A 429 says how long to wait; the cool-down already holds every
             // worker back that long, so the retry itself need not wait more.
             .adjust(|err, delay| match err {
@@ -184,6 +237,7 @@ impl Pacer {
     /// (from `first` up to `max`) without holding a slot while it waits.
     pub async fn poll<T, F, Fut>(
         &self,
+        tally: Option<&Tally>,
         first: Duration,
         max: Duration,
         call: F,
@@ -195,7 +249,7 @@ impl Pacer {
     {
         let mut wait = first;
         loop {
-            let answer = self.call(Lane::Read, &call).await?;
+            let answer = self.call_tallied(Lane::Read, tally, &call).await?;
             if done(&answer) {
                 return Ok(answer);
             }
@@ -365,6 +419,7 @@ mod tests {
         let started = Instant::now();
         let done = p
             .poll(
+                None,
                 Duration::from_millis(500),
                 Duration::from_secs(2),
                 || async { Ok(calls.fetch_add(1, Ordering::SeqCst)) },

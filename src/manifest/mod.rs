@@ -44,7 +44,7 @@ pub struct Manifest {
 }
 
 /// One leaver with every setting resolved.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Leaver {
     /// Position among the manifest's leavers (0-based).
     pub index: usize,

@@ -4,3 +4,5 @@
 
 pub mod diagnostics;
 pub mod plan;
+pub mod progress;
+pub mod run;

@@ -5,6 +5,8 @@
 //! with `cargo insta review` when cargo-insta is installed.
 
 #[cfg(feature = "sim")]
+mod apply;
+#[cfg(feature = "sim")]
 mod client;
 #[cfg(feature = "sim")]
 mod plan;

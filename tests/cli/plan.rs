@@ -33,6 +33,7 @@ async fn plan(sim: &SimHandle, key: &str, args: &[&str]) -> Run {
             .current_dir(repo())
             .env("DOCSPACE_URL", &url)
             .env("DOCSPACE_API_KEY", &key)
+            .env("OFFBOARD_RATE_LIMIT_PER_MINUTE", "0")
             .env("NO_COLOR", "1")
             .output()
             .expect("offboard runs");

@@ -46,3 +46,15 @@ fn committed_plan_schema_matches_the_types() {
         "schemas/plan.schema.json is out of date: run `cargo run -- schema plan > schemas/plan.schema.json`"
     );
 }
+
+#[test]
+fn committed_report_schema_matches_the_types() {
+    let run = offboard_in(&repo(), &["schema", "report"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let committed = std::fs::read_to_string(repo().join("schemas/report.schema.json"))
+        .expect("schemas/report.schema.json exists");
+    assert!(
+        run.stdout == committed,
+        "schemas/report.schema.json is out of date: run `cargo run -- schema report > schemas/report.schema.json`"
+    );
+}

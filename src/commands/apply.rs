@@ -1,0 +1,414 @@
+//! `offboard apply MANIFEST`: validate, read the portal, show what will happen and
+//! confirm, lock out every due leaver, run their pipelines, write the reports.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use sha2::{Digest, Sha256};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use crate::cli::ApplyArgs;
+use crate::commands::plan::{Depth, PlanError, observe};
+use crate::commands::validate::{check_file, print_diagnostics};
+use crate::docspace::Client;
+use crate::executor::run::{Engine, Past, Settings, execute};
+use crate::executor::steps::hex;
+use crate::executor::{Pacer, PacerConfig};
+use crate::exit;
+use crate::journal::{FORMAT, Journal, Record, RunHeader, SessionCounters, now, read_only};
+use crate::manifest::{Diagnostic, Manifest, UserRef};
+use crate::plan::{Outcome, plan};
+use crate::report::run as run_report;
+use crate::settings::{self, KEY_VARIABLE};
+
+/// Everything `apply` needs once the command line is read.
+pub struct Apply {
+    pub manifest_path: PathBuf,
+    pub manifest: Manifest,
+    pub manifest_sha256: String,
+    pub client: Client,
+    pub protect: Vec<UserRef>,
+    pub run_dir: PathBuf,
+    pub confirm: bool,
+    pub max_leavers: usize,
+    pub force: bool,
+    pub only_failed: bool,
+    pub concurrency: usize,
+    pub pacer: PacerConfig,
+    /// Draw a progress bar (stderr is a terminal).
+    pub terminal: bool,
+}
+
+pub fn run(args: &ApplyArgs) -> u8 {
+    let Some((manifest, manifest_sha256)) = checked_manifest(&args.manifest) else {
+        return exit::INVALID;
+    };
+    let connection = match settings::connection(
+        args.portal.as_deref(),
+        args.api_key_file.as_deref(),
+        std::env::var(KEY_VARIABLE).ok(),
+    ) {
+        Ok(c) => c,
+        Err(err) => {
+            eprintln!("error: {err}");
+            if let Some(hint) = err.hint() {
+                eprintln!("hint: {hint}");
+            }
+            return exit::INVALID;
+        }
+    };
+    let client = match Client::new(&connection) {
+        Ok(client) => client,
+        Err(err) => {
+            eprintln!("error: {err}");
+            return exit::INVALID;
+        }
+    };
+    let mut protect = Vec::new();
+    for value in &args.protect {
+        match UserRef::parse(value.trim()) {
+            Some(user) => protect.push(user),
+            None => {
+                eprintln!("error: --protect `{value}` is neither an email address nor a user id");
+                return exit::INVALID;
+            }
+        }
+    }
+    let on_terminal = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
+    if !args.yes && !on_terminal {
+        eprintln!("error: apply changes the portal and there is no terminal to confirm on");
+        eprintln!("hint: review `offboard plan` first, then pass --yes");
+        return exit::INVALID;
+    }
+    let apply = Apply {
+        run_dir: args
+            .run_dir
+            .clone()
+            .unwrap_or_else(|| default_run_dir(&args.manifest)),
+        manifest_path: args.manifest.clone(),
+        manifest,
+        manifest_sha256,
+        client,
+        protect,
+        confirm: !args.yes,
+        max_leavers: args.max_leavers,
+        force: args.force,
+        only_failed: args.only_failed,
+        concurrency: args.concurrency.unwrap_or(args.max_writes).max(1),
+        pacer: PacerConfig {
+            per_minute: args.rate_limit_per_minute,
+            max_reads: args.max_reads,
+            max_writes: args.max_writes,
+            ..PacerConfig::default()
+        },
+        terminal: std::io::stderr().is_terminal(),
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(err) => {
+            eprintln!("error: cannot start the async runtime: {err}");
+            return exit::FAILED;
+        }
+    };
+    runtime.block_on(apply_manifest(apply))
+}
+
+/// Validates the manifest (printing its diagnostics); the manifest and its hash.
+pub fn checked_manifest(path: &Path) -> Option<(Manifest, String)> {
+    let checked = check_file(path);
+    let failed = checked.diagnostics.iter().any(Diagnostic::is_error);
+    let _ = print_diagnostics(&mut std::io::stderr().lock(), &checked.diagnostics);
+    let Some(manifest) = checked.manifest.filter(|_| !failed) else {
+        eprintln!(
+            "error: {} is not a valid manifest; nothing was sent to the portal",
+            path.display()
+        );
+        return None;
+    };
+    let hash = manifest_hash(path, &manifest);
+    Some((manifest, hash))
+}
+
+/// The sha256 of the manifest file and of the leavers it resolves to (so an edit
+/// of a `leavers_csv` file it points to counts as another manifest too).
+fn manifest_hash(path: &Path, manifest: &Manifest) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(std::fs::read(path).unwrap_or_default());
+    for l in &manifest.leavers {
+        hasher.update(
+            format!(
+                "\n{}|{}|{:?}|{}|{:?}|{:?}|{:?}|{}|{:?}",
+                l.user.key(),
+                l.workspace,
+                l.archive_folder,
+                l.archive_owner.key(),
+                l.hr_group,
+                l.effective,
+                l.steps,
+                l.audit_days,
+                l.ticket
+            )
+            .as_bytes(),
+        );
+    }
+    hex(&hasher.finalize())
+}
+
+/// `offboard-runs/<manifest file name without extension>`.
+pub fn default_run_dir(manifest: &Path) -> PathBuf {
+    let stem = manifest
+        .file_stem()
+        .map_or_else(|| "run".into(), |s| s.to_string_lossy().into_owned());
+    PathBuf::from("offboard-runs").join(stem)
+}
+
+fn say_error(err: &PlanError) {
+    eprintln!("error: {err}");
+    if let Some(hint) = err.hint() {
+        eprintln!("hint: {hint}");
+    }
+}
+
+/// Runs one `apply` session and returns the exit code.
+pub async fn apply_manifest(apply: Apply) -> u8 {
+    let pacer = Arc::new(Pacer::new(&apply.pacer));
+    let depth = if apply.confirm {
+        Depth::Plan
+    } else {
+        Depth::Lockout
+    };
+    let observed = match observe(
+        &apply.client,
+        &pacer,
+        &apply.manifest,
+        apply.protect.clone(),
+        depth,
+    )
+    .await
+    {
+        Ok(observed) => observed,
+        Err(err) => {
+            say_error(&err);
+            return exit::PORTAL;
+        }
+    };
+    let plan = plan(&apply.manifest, &observed);
+    let due = plan
+        .leavers
+        .iter()
+        .filter(|l| matches!(l.outcome, Outcome::WillChange | Outcome::Unchanged))
+        .count();
+    if due > apply.max_leavers && !apply.force {
+        eprintln!(
+            "error: {due} leavers are due, more than --max-leavers {}",
+            apply.max_leavers
+        );
+        eprintln!(
+            "hint: check the manifest with `offboard plan`, then raise --max-leavers or pass --force"
+        );
+        return exit::INVALID;
+    }
+    for warning in &plan.warnings {
+        eprintln!("warning: {warning}");
+    }
+    if apply.confirm {
+        let text = crate::report::plan::human(&plan);
+        eprint!("{text}");
+        eprint!(
+            "Apply to {due} leaver{} on {}? [y/N] ",
+            if due == 1 { "" } else { "s" },
+            plan.portal
+        );
+        let _ = std::io::stderr().flush();
+        let mut answer = String::new();
+        let _ = std::io::stdin().read_line(&mut answer);
+        if !matches!(answer.trim(), "y" | "Y" | "yes") {
+            eprintln!("nothing was changed");
+            return exit::SUCCESS;
+        }
+    }
+
+    let header = RunHeader {
+        format: FORMAT,
+        tool_version: env!("CARGO_PKG_VERSION").to_owned(),
+        run_id: run_id(),
+        manifest: apply.manifest_path.display().to_string(),
+        manifest_sha256: apply.manifest_sha256.clone(),
+        portal: apply.client.portal().to_string(),
+        started: now(),
+    };
+    let (journal, replay) = match Journal::open(&apply.run_dir, header) {
+        Ok(opened) => opened,
+        Err(err) => {
+            eprintln!("error: {err}");
+            if matches!(err, crate::journal::JournalError::Mismatch { .. }) {
+                eprintln!(
+                    "hint: a run directory belongs to one manifest and portal; pass another --run-dir"
+                );
+            }
+            return exit::INVALID;
+        }
+    };
+    let past = Past::of(&replay);
+    let open = replay.open_intents().len();
+    if open > 0 {
+        eprintln!(
+            "resuming {}: {open} write{} of the last session may or may not have happened; the portal decides",
+            apply.run_dir.display(),
+            if open == 1 { "" } else { "s" }
+        );
+    } else if replay.header().is_some() {
+        eprintln!("resuming {}", apply.run_dir.display());
+    }
+    drop(replay);
+    let journal = journal.share();
+
+    let cancel = CancellationToken::new();
+    let interrupt = cancel.clone();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            eprintln!(
+                "interrupted: no new work starts; calls in flight finish and are journaled (Ctrl-C again stops at once)"
+            );
+            interrupt.cancel();
+            if tokio::signal::ctrl_c().await.is_ok() {
+                // The journal is fsynced record by record: it replays as it stands.
+                std::process::exit(i32::from(exit::INTERRUPTED));
+            }
+        }
+    });
+    let (events, receiver) = mpsc::unbounded_channel();
+    let progress = tokio::spawn(crate::report::progress::show(
+        receiver,
+        apply.terminal,
+        pacer.clone(),
+    ));
+    let client = Arc::new(apply.client);
+    let engine = Arc::new(Engine::new(
+        client,
+        pacer.clone(),
+        journal.clone(),
+        cancel.clone(),
+        events,
+        apply.run_dir.clone(),
+        &observed,
+        &apply.manifest,
+    ));
+    let settings = Settings {
+        run_dir: apply.run_dir.clone(),
+        concurrency: apply.concurrency,
+        only_failed: apply.only_failed,
+    };
+    let result = execute(
+        engine.clone(),
+        &apply.manifest,
+        &observed,
+        &plan,
+        &past,
+        &settings,
+    )
+    .await;
+    drop(engine);
+    let _ = progress.await;
+    let counters = SessionCounters {
+        requests: pacer.counters.attempts.load(Ordering::Relaxed),
+        writes: pacer.counters.writes.load(Ordering::Relaxed),
+        retries: pacer.counters.retries.load(Ordering::Relaxed),
+        rate_limited: pacer.counters.rate_limited.load(Ordering::Relaxed),
+    };
+    let session = match result {
+        Ok(session) => session,
+        Err(err) => {
+            eprintln!("error: {err}");
+            eprintln!(
+                "hint: the journal holds everything up to this point; fix the cause and run apply again to resume"
+            );
+            return exit::FAILED;
+        }
+    };
+    let last = if session.interrupted {
+        Record::Interrupted {
+            at: now(),
+            counters,
+        }
+    } else {
+        Record::Finished {
+            at: now(),
+            counters,
+        }
+    };
+    if let Err(err) = journal.record(last).await {
+        eprintln!("error: cannot write the journal: {err}");
+        return exit::FAILED;
+    }
+    drop(journal);
+    let report = match write_reports(&settings.run_dir) {
+        Ok(report) => report,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return exit::FAILED;
+        }
+    };
+    print_summary(&report, &settings.run_dir);
+    if session.interrupted {
+        exit::INTERRUPTED
+    } else if report.run.totals.failed > 0 || report.run.totals.invalid > 0 || session.failed > 0 {
+        exit::FAILED
+    } else {
+        exit::SUCCESS
+    }
+}
+
+/// Builds the reports from the journal and writes them into the run directory.
+pub fn write_reports(run_dir: &Path) -> Result<run_report::RunReport, String> {
+    let replay = read_only(run_dir).map_err(|e| e.to_string())?;
+    let report = run_report::build(&replay)
+        .ok_or_else(|| format!("{} has no run header", run_dir.display()))?;
+    run_report::write(run_dir, &report)
+        .map_err(|e| format!("cannot write the reports in {}: {e}", run_dir.display()))?;
+    Ok(report)
+}
+
+/// The summary block on stdout.
+pub fn print_summary(report: &run_report::RunReport, run_dir: &Path) {
+    let t = &report.run.totals;
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "Summary");
+    let _ = writeln!(
+        out,
+        "  leavers {}: done {}, unchanged {}, failed {}, deferred {}, protected {}, invalid {}, interrupted {}",
+        t.leavers, t.done, t.unchanged, t.failed, t.deferred, t.protected, t.invalid, t.interrupted
+    );
+    let _ = writeln!(
+        out,
+        "  requests {} (writes {}), retries {}, rate-limited {}",
+        report.run.requests, report.run.writes, report.run.retries, report.run.rate_limited
+    );
+    for leaver in report.leavers.iter().filter(|l| l.error.is_some()) {
+        let _ = writeln!(
+            out,
+            "  failed: {}: {}",
+            leaver.leaver,
+            leaver.error.as_deref().unwrap_or_default()
+        );
+    }
+    let _ = writeln!(
+        out,
+        "  reports: {} and {}",
+        run_dir.join(run_report::REPORT_CSV).display(),
+        run_dir.join(run_report::REPORT_JSON).display()
+    );
+}
+
+/// A run id: the start time and a few random hex digits.
+fn run_id() -> String {
+    let now = jiff::Timestamp::now();
+    let nanos = now.subsec_nanosecond() as u32 ^ std::process::id();
+    format!("{}-{:04x}", now.strftime("%Y%m%dT%H%M%SZ"), nanos & 0xffff)
+}

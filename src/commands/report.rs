@@ -1,0 +1,19 @@
+//! `offboard report RUN_DIR`: re-creates report.csv and report.json from the
+//! journal alone (after a crash, or to regenerate them).
+
+use crate::cli::ReportArgs;
+use crate::commands::apply::{print_summary, write_reports};
+use crate::exit;
+
+pub fn run(args: &ReportArgs) -> u8 {
+    match write_reports(&args.run_dir) {
+        Ok(report) => {
+            print_summary(&report, &args.run_dir);
+            exit::SUCCESS
+        }
+        Err(message) => {
+            eprintln!("error: {message}");
+            exit::INVALID
+        }
+    }
+}

@@ -1,0 +1,632 @@
+//! The dispatcher of `apply`: what the journal says is done is skipped; every due
+//! leaver is locked out first (batched status calls); then each leaver's remaining
+//! steps run as a pipeline, many leavers at once, under the one pacer.
+
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use futures_util::StreamExt;
+use serde_json::{Value, json};
+use tokio::sync::{OnceCell, mpsc};
+use tokio_util::sync::CancellationToken;
+
+use crate::docspace::model::{ApiKey, Employee, Folder, Group, Share, status};
+use crate::docspace::{ApiError, Client};
+use crate::executor::fileops::FileOps;
+use crate::executor::pacer::Tally;
+use crate::executor::{Lane, Pacer};
+use crate::journal::{JournalError, LeaverRecord, Record, Replay, SharedJournal, now};
+use crate::manifest::{Leaver, Manifest, Step};
+use crate::plan::{AuditAccess, Lookup, Observed, Outcome, Plan, WorkspaceKind, group_key};
+
+/// Ids per `PUT people/status/2`.
+pub const DISABLE_BATCH: usize = 100;
+
+/// Statuses a step can end with in the journal.
+pub mod step_status {
+    pub const DONE: &str = "done";
+    pub const UNCHANGED: &str = "unchanged";
+    pub const FAILED: &str = "failed";
+    pub const SKIPPED: &str = "skipped";
+    /// Closes the intent of one write inside a step (not the step's end).
+    pub const SENT: &str = "sent";
+}
+
+/// Is this a step's last word (rather than one write inside it)?
+pub fn is_final(status: &str) -> bool {
+    matches!(
+        status,
+        step_status::DONE | step_status::UNCHANGED | step_status::FAILED | step_status::SKIPPED
+    )
+}
+
+/// What earlier sessions of this run left behind, per (leaver, step).
+#[derive(Debug, Default)]
+pub struct Past {
+    finals: HashMap<(String, String), String>,
+    /// A write was announced after the step's last final outcome (or without one):
+    /// it may or may not have happened.
+    in_doubt: HashSet<(String, String)>,
+}
+
+impl Past {
+    pub fn of(replay: &Replay) -> Self {
+        let mut past = Past::default();
+        for record in &replay.records {
+            match record {
+                Record::Intent { leaver, step, .. } => {
+                    past.in_doubt.insert((leaver.clone(), step.clone()));
+                }
+                Record::Outcome {
+                    leaver,
+                    step,
+                    status,
+                    ..
+                } if is_final(status) => {
+                    let key = (leaver.clone(), step.clone());
+                    past.in_doubt.remove(&key);
+                    past.finals.insert(key, status.clone());
+                }
+                _ => {}
+            }
+        }
+        past
+    }
+
+    fn status(&self, leaver: &str, step: Step) -> Option<&str> {
+        self.finals
+            .get(&(leaver.to_owned(), step.as_str().to_owned()))
+            .map(String::as_str)
+    }
+
+    fn complete(&self, leaver: &str, step: Step) -> bool {
+        matches!(
+            self.status(leaver, step),
+            Some(step_status::DONE | step_status::UNCHANGED)
+        )
+    }
+
+    fn in_doubt(&self, leaver: &str, step: Step) -> bool {
+        self.in_doubt
+            .contains(&(leaver.to_owned(), step.as_str().to_owned()))
+    }
+
+    /// Did the leaver's last session end with a failed step?
+    pub fn failed(&self, leaver: &str) -> bool {
+        Step::ALL
+            .iter()
+            .any(|s| self.status(leaver, *s) == Some(step_status::FAILED))
+    }
+}
+
+/// What the progress display hears.
+#[derive(Debug, Clone)]
+pub enum Event {
+    /// How many leavers this session works on.
+    Started { leavers: usize },
+    /// A step began.
+    Step { leaver: String, step: &'static str },
+    /// A leaver's pipeline ended: `done`, `unchanged` or `failed`.
+    Finished {
+        leaver: String,
+        outcome: &'static str,
+        error: Option<String>,
+    },
+}
+
+/// Something that stops the whole run, not just one leaver.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("cannot write the journal: {0}")]
+    Journal(#[from] JournalError),
+}
+
+/// Settings of one `apply` session.
+pub struct Settings {
+    pub run_dir: PathBuf,
+    /// Leavers whose pipelines run at once.
+    pub concurrency: usize,
+    /// Only leavers whose last session failed.
+    pub only_failed: bool,
+}
+
+/// The shared state of a run: one of each for all leavers.
+pub struct Engine {
+    pub client: Arc<Client>,
+    pub pacer: Arc<Pacer>,
+    pub journal: SharedJournal,
+    pub fileops: FileOps,
+    pub cancel: CancellationToken,
+    pub events: mpsc::UnboundedSender<Event>,
+    pub(crate) run_dir: PathBuf,
+    pub(crate) caller: Employee,
+    pub(crate) keys: Vec<ApiKey>,
+    pub(crate) audit: AuditAccess,
+    /// The portal's login history over the longest audit window, read once.
+    pub(crate) logins: OnceCell<Result<Vec<Value>, String>>,
+    /// Members of archive rooms (folder workspaces end up in them), read once each.
+    pub(crate) archive_rooms: tokio::sync::Mutex<HashMap<i64, Result<Vec<Share>, String>>>,
+    /// How long the last reassign job took: the first poll of the next one waits
+    /// about that long.
+    pub(crate) reassign_millis: AtomicU64,
+    pub(crate) longest_audit_days: u16,
+}
+
+/// One leaver's work in this session.
+pub struct Job {
+    pub leaver: Leaver,
+    /// The leaver as the manifest names them: the key of their journal records.
+    pub label: String,
+    pub user: Employee,
+    pub archive_owner: Employee,
+    pub hr_group: Option<Group>,
+    pub workspace: Folder,
+    pub archive_folder: Option<Folder>,
+    /// Steps still to run, in order.
+    pub todo: Vec<Step>,
+    /// Steps an earlier session may have half done.
+    pub in_doubt: HashSet<Step>,
+    pub tally: Tally,
+    /// Logical calls (an attempt and its retries count once).
+    pub calls: AtomicU64,
+}
+
+/// How a step ended.
+pub enum StepEnd {
+    Done(Value),
+    Unchanged(Value),
+    Failed(String, Value),
+    /// Not run because an earlier step of the leaver failed.
+    Skipped(String),
+}
+
+impl Engine {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        client: Arc<Client>,
+        pacer: Arc<Pacer>,
+        journal: SharedJournal,
+        cancel: CancellationToken,
+        events: mpsc::UnboundedSender<Event>,
+        run_dir: PathBuf,
+        observed: &Observed,
+        manifest: &Manifest,
+    ) -> Self {
+        let fileops = FileOps::spawn(client.clone(), pacer.clone());
+        Self {
+            client,
+            pacer,
+            journal,
+            fileops,
+            cancel,
+            events,
+            run_dir,
+            caller: observed.caller.clone(),
+            keys: observed.keys.clone(),
+            audit: observed.audit.clone(),
+            logins: OnceCell::new(),
+            archive_rooms: tokio::sync::Mutex::new(HashMap::new()),
+            reassign_millis: AtomicU64::new(0),
+            longest_audit_days: manifest
+                .leavers
+                .iter()
+                .map(|l| l.audit_days)
+                .max()
+                .unwrap_or(0),
+        }
+    }
+
+    /// A read for `job`, under the pacer.
+    pub(crate) async fn read<T, F, Fut>(&self, job: &Job, call: F) -> Result<T, ApiError>
+    where
+        F: Fn() -> Fut,
+        Fut: Future<Output = Result<T, ApiError>>,
+    {
+        job.calls.fetch_add(1, Ordering::Relaxed);
+        self.pacer
+            .call_tallied(Lane::Read, Some(&job.tally), call)
+            .await
+    }
+
+    /// A write for `job`: journaled as an intent first, its answer after.
+    pub(crate) async fn write<T, F, Fut>(
+        &self,
+        job: &Job,
+        step: Step,
+        lane: Lane,
+        action: &str,
+        detail: Value,
+        call: F,
+    ) -> Result<Result<T, ApiError>, JournalError>
+    where
+        F: Fn() -> Fut,
+        Fut: Future<Output = Result<T, ApiError>>,
+    {
+        let intent = self
+            .journal
+            .intent(&job.label, step.as_str(), action, detail)
+            .await?;
+        job.calls.fetch_add(1, Ordering::Relaxed);
+        let answer = self.pacer.call_tallied(lane, Some(&job.tally), call).await;
+        let closing = match &answer {
+            Ok(_) => json!({}),
+            Err(err) => json!({ "error": err.to_string() }),
+        };
+        self.journal
+            .outcome(
+                Some(intent),
+                &job.label,
+                step.as_str(),
+                step_status::SENT,
+                closing,
+            )
+            .await?;
+        Ok(answer)
+    }
+
+    async fn end_step(&self, job: &Job, step: Step, end: &StepEnd) -> Result<(), JournalError> {
+        let (status, mut detail) = match end {
+            StepEnd::Done(d) => (step_status::DONE, d.clone()),
+            StepEnd::Unchanged(d) => (step_status::UNCHANGED, d.clone()),
+            StepEnd::Failed(error, d) => {
+                let mut d = d.clone();
+                if !d.is_object() {
+                    d = json!({});
+                }
+                d["error"] = json!(error);
+                (step_status::FAILED, d)
+            }
+            StepEnd::Skipped(why) => (step_status::SKIPPED, json!({ "reason": why })),
+        };
+        if !detail.is_object() {
+            detail = json!({});
+        }
+        detail["requests"] = json!(job.calls.swap(0, Ordering::Relaxed));
+        detail["attempts"] = json!(job.tally.attempts.swap(0, Ordering::Relaxed));
+        detail["writes"] = json!(job.tally.writes.swap(0, Ordering::Relaxed));
+        self.journal
+            .outcome(None, &job.label, step.as_str(), status, detail)
+            .await
+    }
+}
+
+/// The steps of a leaver in the order they run.
+pub fn ordered_steps(leaver: &Leaver) -> Vec<Step> {
+    Step::ALL
+        .into_iter()
+        .filter(|s| leaver.steps.contains(s))
+        .collect()
+}
+
+fn kind_name(kind: WorkspaceKind) -> &'static str {
+    match kind {
+        WorkspaceKind::Room => "room",
+        WorkspaceKind::Folder => "folder",
+        WorkspaceKind::Unknown => "unknown",
+    }
+}
+
+/// What the session did, for the exit code.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SessionEnd {
+    pub failed: usize,
+    pub interrupted: bool,
+}
+
+/// Runs one session of `apply`: records every leaver, locks out the due ones, then
+/// runs their pipelines. Returns once everything started has ended (or was
+/// cancelled), with the journal up to date.
+pub async fn execute(
+    engine: Arc<Engine>,
+    manifest: &Manifest,
+    observed: &Observed,
+    plan: &Plan,
+    past: &Past,
+    settings: &Settings,
+) -> Result<SessionEnd, RunError> {
+    let mut jobs = Vec::new();
+    for (leaver, leaver_plan) in manifest.leavers.iter().zip(&plan.leavers) {
+        let label = leaver.user.to_string();
+        if settings.only_failed && !past.failed(&label) {
+            continue;
+        }
+        let steps = ordered_steps(leaver);
+        let class = match leaver_plan.outcome {
+            Outcome::WillChange | Outcome::Unchanged => "due",
+            Outcome::Deferred => "deferred",
+            Outcome::Protected => "protected",
+            Outcome::Invalid => "invalid",
+        };
+        let todo: Vec<Step> = steps
+            .iter()
+            .copied()
+            .filter(|s| !past.complete(&label, *s))
+            .collect();
+        engine
+            .journal
+            .record(Record::Leaver(LeaverRecord {
+                at: now(),
+                leaver: label.clone(),
+                user_id: leaver_plan.user_id.clone(),
+                display_name: leaver_plan.display_name.clone(),
+                workspace: leaver.workspace,
+                workspace_kind: kind_name(leaver_plan.workspace_kind).to_owned(),
+                class: class.to_owned(),
+                reason: leaver_plan.reason.clone(),
+                steps: steps.iter().map(|s| s.as_str().to_owned()).collect(),
+                ticket: leaver.ticket.clone(),
+            }))
+            .await?;
+        if class != "due" || todo.is_empty() {
+            continue;
+        }
+        let found = |key: &str| {
+            observed
+                .users
+                .get(key)
+                .and_then(Lookup::found)
+                .cloned()
+                .expect("a due leaver's users were found")
+        };
+        let folder = |id: u64| {
+            observed
+                .folders
+                .get(&(id as i64))
+                .and_then(Lookup::found)
+                .cloned()
+        };
+        jobs.push(Job {
+            label: label.clone(),
+            user: found(&leaver.user.key()),
+            archive_owner: found(&leaver.archive_owner.key()),
+            hr_group: leaver
+                .hr_group
+                .as_ref()
+                .and_then(|g| observed.groups.get(&group_key(g)))
+                .and_then(Lookup::found)
+                .cloned(),
+            workspace: folder(leaver.workspace).expect("a due leaver's workspace was found"),
+            archive_folder: leaver.archive_folder.and_then(folder),
+            in_doubt: todo
+                .iter()
+                .copied()
+                .filter(|s| past.in_doubt(&label, *s))
+                .collect(),
+            todo,
+            leaver: leaver.clone(),
+            tally: Tally::default(),
+            calls: AtomicU64::new(0),
+        });
+    }
+    let _ = engine.events.send(Event::Started {
+        leavers: jobs.len(),
+    });
+    if engine.cancel.is_cancelled() {
+        return Ok(SessionEnd {
+            interrupted: true,
+            ..SessionEnd::default()
+        });
+    }
+
+    let locked_out = lock_out(&engine, &mut jobs).await?;
+    let failed = Arc::new(AtomicU64::new(0));
+    let results: Vec<Result<(), RunError>> = futures_util::stream::iter(jobs)
+        .map(|job| {
+            let engine = engine.clone();
+            let failed = failed.clone();
+            let disabled = locked_out.get(&job.label).cloned();
+            async move {
+                if engine.cancel.is_cancelled() {
+                    return Ok(());
+                }
+                let outcome = pipeline(&engine, &job, disabled).await?;
+                if outcome == "failed" {
+                    failed.fetch_add(1, Ordering::Relaxed);
+                }
+                Ok(())
+            }
+        })
+        .buffer_unordered(settings.concurrency.max(1))
+        .collect()
+        .await;
+    for result in results {
+        result?;
+    }
+    Ok(SessionEnd {
+        failed: failed.load(Ordering::Relaxed) as usize,
+        interrupted: engine.cancel.is_cancelled(),
+    })
+}
+
+/// How the lock-out went for one leaver.
+#[derive(Debug, Clone)]
+enum Disabled {
+    Done,
+    Unchanged,
+    Failed(String),
+}
+
+/// Phase 2: disables every due leaver who still needs it, in batches, before any
+/// pipeline starts. Protected accounts never reach this far (the plan keeps them
+/// out), so a 403 means something changed under us: the batch is split until the
+/// culprit is alone and only they fail.
+async fn lock_out(
+    engine: &Arc<Engine>,
+    jobs: &mut [Job],
+) -> Result<HashMap<String, Disabled>, RunError> {
+    let mut results = HashMap::new();
+    let mut pending: Vec<(String, String)> = Vec::new();
+    for job in jobs.iter().filter(|j| j.todo.contains(&Step::Disable)) {
+        if job.user.is_disabled() {
+            results.insert(job.label.clone(), Disabled::Unchanged);
+        } else {
+            pending.push((job.label.clone(), job.user.id.clone()));
+        }
+    }
+    let batches: Vec<Vec<(String, String)>> = pending
+        .chunks(DISABLE_BATCH)
+        .map(<[(String, String)]>::to_vec)
+        .collect();
+    let outcomes: Vec<Result<Vec<(String, Disabled)>, RunError>> =
+        futures_util::stream::iter(batches)
+            .map(|batch| disable_batch(engine, batch))
+            .buffer_unordered(engine_write_slots())
+            .collect()
+            .await;
+    for outcome in outcomes {
+        results.extend(outcome?);
+    }
+    Ok(results)
+}
+
+/// Batches in flight at once (the pacer caps the requests anyway).
+fn engine_write_slots() -> usize {
+    4
+}
+
+async fn disable_batch(
+    engine: &Arc<Engine>,
+    batch: Vec<(String, String)>,
+) -> Result<Vec<(String, Disabled)>, RunError> {
+    let mut queue = vec![batch];
+    let mut results = Vec::new();
+    while let Some(batch) = queue.pop() {
+        let ids: Vec<String> = batch.iter().map(|(_, id)| id.clone()).collect();
+        let mut intents = Vec::new();
+        for (label, _) in &batch {
+            intents.push(
+                engine
+                    .journal
+                    .intent(
+                        label,
+                        Step::Disable.as_str(),
+                        "PUT people/status/2",
+                        json!({ "batch": ids.len() }),
+                    )
+                    .await?,
+            );
+        }
+        let answer = engine
+            .pacer
+            .call(Lane::Write, || {
+                engine.client.set_status(&ids, status::TERMINATED)
+            })
+            .await;
+        let closing = match &answer {
+            Ok(_) => json!({}),
+            Err(err) => json!({ "error": err.to_string() }),
+        };
+        for ((label, _), intent) in batch.iter().zip(&intents) {
+            engine
+                .journal
+                .outcome(
+                    Some(*intent),
+                    label,
+                    Step::Disable.as_str(),
+                    step_status::SENT,
+                    closing.clone(),
+                )
+                .await?;
+        }
+        match answer {
+            Ok(users) => {
+                for (label, id) in batch {
+                    let now_disabled = users
+                        .iter()
+                        .find(|u| u.id.eq_ignore_ascii_case(&id))
+                        .is_none_or(|u| u.status == status::TERMINATED);
+                    results.push((
+                        label,
+                        if now_disabled {
+                            Disabled::Done
+                        } else {
+                            Disabled::Failed("the portal did not disable the account".into())
+                        },
+                    ));
+                }
+            }
+            Err(ApiError::Forbidden { message }) if batch.len() > 1 => {
+                // All or nothing: one account the key may not disable refuses the
+                // whole call. Halve until the culprit is alone.
+                let _ = message;
+                let half = batch.len() / 2;
+                queue.push(batch[half..].to_vec());
+                queue.push(batch[..half].to_vec());
+            }
+            Err(err) => {
+                let error = format!("cannot disable: {err}");
+                for (label, _) in batch {
+                    results.push((label, Disabled::Failed(error.clone())));
+                }
+            }
+        }
+    }
+    Ok(results)
+}
+
+/// Phase 3 for one leaver: the remaining steps in order; a failed step skips the
+/// rest. Returns `done`, `unchanged` or `failed`.
+async fn pipeline(
+    engine: &Engine,
+    job: &Job,
+    disabled: Option<Disabled>,
+) -> Result<&'static str, RunError> {
+    let mut changed = false;
+    let mut failure: Option<String> = None;
+    for step in &job.todo {
+        let step = *step;
+        if let Some(why) = &failure {
+            let why = format!("not run: {why}");
+            engine.end_step(job, step, &StepEnd::Skipped(why)).await?;
+            continue;
+        }
+        if engine.cancel.is_cancelled() {
+            // Not started: the report says `not_run`, the next session runs it.
+            let _ = engine.events.send(Event::Finished {
+                leaver: job.label.clone(),
+                outcome: "interrupted",
+                error: None,
+            });
+            return Ok("interrupted");
+        }
+        let _ = engine.events.send(Event::Step {
+            leaver: job.label.clone(),
+            step: step.as_str(),
+        });
+        let end = match step {
+            Step::Disable => match &disabled {
+                Some(Disabled::Done) => StepEnd::Done(json!({})),
+                Some(Disabled::Unchanged) | None => {
+                    StepEnd::Unchanged(json!({ "detail": "already disabled" }))
+                }
+                Some(Disabled::Failed(why)) => StepEnd::Failed(why.clone(), json!({})),
+            },
+            Step::RevokeKeys => crate::executor::steps::revoke_keys(engine, job).await?,
+            Step::Reassign => crate::executor::steps::reassign(engine, job).await?,
+            Step::Export => crate::executor::steps::export(engine, job).await?,
+            Step::Archive => crate::executor::steps::archive(engine, job).await?,
+            Step::Audit => crate::executor::steps::audit(engine, job).await?,
+        };
+        match &end {
+            // Collecting the audit trail and exporting read; they change nothing on
+            // the portal.
+            StepEnd::Done(_) if !matches!(step, Step::Audit | Step::Export) => changed = true,
+            StepEnd::Done(_) | StepEnd::Unchanged(_) | StepEnd::Skipped(_) => {}
+            StepEnd::Failed(why, _) => failure = Some(format!("{}: {why}", step.as_str())),
+        }
+        engine.end_step(job, step, &end).await?;
+    }
+    let outcome = match (&failure, changed) {
+        (Some(_), _) => "failed",
+        (None, true) => "done",
+        (None, false) => "unchanged",
+    };
+    let _ = engine.events.send(Event::Finished {
+        leaver: job.label.clone(),
+        outcome,
+        error: failure,
+    });
+    Ok(outcome)
+}

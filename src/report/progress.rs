@@ -1,0 +1,77 @@
+//! Progress of `apply` on stderr. On a terminal: a line per finished leaver above
+//! one bar (done / failed / running / rate-limited, ETA). Elsewhere (CI, pipes):
+//! one line per finished leaver with a counter, nothing that redraws.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use tokio::sync::mpsc::UnboundedReceiver;
+
+use crate::executor::Pacer;
+use crate::executor::run::Event;
+
+/// Consumes the executor's events until the run drops its sender.
+pub async fn show(mut events: UnboundedReceiver<Event>, terminal: bool, pacer: Arc<Pacer>) {
+    let mut total = 0usize;
+    let mut finished = 0usize;
+    let (mut done, mut failed) = (0usize, 0usize);
+    let mut running = std::collections::HashSet::new();
+    let bar = terminal.then(|| {
+        let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
+        bar.set_style(
+            ProgressStyle::with_template("{bar:30} {pos}/{len} {msg} eta {eta}")
+                .expect("a valid template"),
+        );
+        bar.enable_steady_tick(Duration::from_millis(200));
+        bar
+    });
+    while let Some(event) = events.recv().await {
+        match event {
+            Event::Started { leavers } => {
+                total = leavers;
+                if let Some(bar) = &bar {
+                    bar.set_length(leavers as u64);
+                }
+            }
+            Event::Step { leaver, .. } => {
+                running.insert(leaver);
+            }
+            Event::Finished {
+                leaver,
+                outcome,
+                error,
+            } => {
+                running.remove(&leaver);
+                finished += 1;
+                match outcome {
+                    "failed" => failed += 1,
+                    "interrupted" => {}
+                    _ => done += 1,
+                }
+                let line = match &error {
+                    Some(error) => format!("{outcome:>11}  {leaver}  ({error})"),
+                    None => format!("{outcome:>11}  {leaver}"),
+                };
+                match &bar {
+                    Some(bar) => {
+                        bar.println(line);
+                        bar.inc(1);
+                    }
+                    None => eprintln!("[{finished}/{total}] {}", line.trim_start()),
+                }
+            }
+        }
+        if let Some(bar) = &bar {
+            let limited = pacer.counters.rate_limited.load(Ordering::Relaxed);
+            bar.set_message(format!(
+                "done {done} · failed {failed} · running {} · 429s {limited}",
+                running.len()
+            ));
+        }
+    }
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+}

@@ -1,0 +1,754 @@
+//! `offboard apply` (the real binary) against in-process simulators: the happy path
+//! for room and folder workspaces, idempotence, faults, failed jobs, kill-and-resume,
+//! Ctrl-C, and that the key never reaches what the run writes.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use docspace_sim::{Config, Faults, Fixture, SimHandle, Source, spawn};
+use serde_json::Value;
+
+use crate::support::{Run, repo};
+
+async fn demo_portal(config: Config) -> SimHandle {
+    let text = std::fs::read_to_string(repo().join("manifests/demo-portal.yaml")).unwrap();
+    let fixture = Fixture::from_yaml(&text).expect("demo fixture");
+    spawn(config, &Source::Fixture(Box::new(fixture)))
+        .await
+        .expect("simulator")
+}
+
+fn quick() -> Config {
+    Config {
+        job_duration: Duration::from_millis(150),
+        ..Config::for_tests()
+    }
+}
+
+fn command(sim: &SimHandle, args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_offboard"));
+    command
+        .arg("apply")
+        .args(args)
+        .current_dir(repo())
+        .env("DOCSPACE_URL", sim.url())
+        .env("DOCSPACE_API_KEY", sim.owner_key())
+        .env("OFFBOARD_RATE_LIMIT_PER_MINUTE", "0")
+        .env("NO_COLOR", "1");
+    command
+}
+
+/// Runs `offboard apply ARGS` against `sim` to its end.
+async fn apply(sim: &SimHandle, args: &[&str]) -> Run {
+    let mut command = command(sim, args);
+    tokio::task::spawn_blocking(move || {
+        let output = command.output().expect("offboard runs");
+        Run {
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8(output.stdout).expect("UTF-8"),
+            stderr: String::from_utf8(output.stderr).expect("UTF-8"),
+        }
+    })
+    .await
+    .expect("the run ends")
+}
+
+/// report.json of a run directory, checked against schemas/report.schema.json.
+fn report(run_dir: &Path) -> Value {
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(run_dir.join("report.json")).unwrap())
+            .expect("report.json is JSON");
+    let schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(repo().join("schemas/report.schema.json")).unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::validator_for(&schema).expect("the schema compiles");
+    let errors: Vec<String> = validator
+        .iter_errors(&report)
+        .map(|e| e.to_string())
+        .collect();
+    assert!(errors.is_empty(), "report.json breaks its schema: {errors:?}");
+    report
+}
+
+fn leaver<'a>(report: &'a Value, name: &str) -> &'a Value {
+    report["leavers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["leaver"] == name)
+        .unwrap_or_else(|| panic!("{name} is in the report"))
+}
+
+fn step<'a>(leaver: &'a Value, name: &str) -> &'a str {
+    leaver["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["step"] == name)
+        .and_then(|s| s["status"].as_str())
+        .unwrap_or("absent")
+}
+
+/// POST, PUT and DELETE requests the simulator has answered so far.
+fn writes(sim: &SimHandle) -> u64 {
+    sim.stats()["byRoute"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(route, _)| !route.starts_with("GET "))
+        .map(|(_, count)| count.as_u64().unwrap_or(0))
+        .sum()
+}
+
+/// Routes other than GET that were called since `before`.
+fn write_routes(sim: &SimHandle, before: &Value) -> Vec<String> {
+    let now = sim.stats();
+    now["byRoute"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(route, count)| {
+            !route.starts_with("GET ") && before["byRoute"][route.as_str()] != **count
+        })
+        .map(|(route, _)| route.clone())
+        .collect()
+}
+
+fn user<'a>(state: &'a Value, email: &str) -> &'a Value {
+    state["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["email"] == email)
+        .unwrap_or_else(|| panic!("no user {email}"))
+}
+
+fn folder(state: &Value, id: i64) -> &Value {
+    state["folders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == id)
+        .unwrap_or_else(|| panic!("no folder {id}"))
+}
+
+fn group_id(state: &Value, name: &str) -> String {
+    state["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["name"] == name)
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// The shares of a folder as (subject, access), sorted.
+fn shares(folder: &Value) -> Vec<(String, u64)> {
+    let mut shares: Vec<(String, u64)> = folder["shares"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["subject"].as_str().unwrap().to_owned(),
+                s["access"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    shares.sort();
+    shares
+}
+
+const DEMO_MANIFEST: &str = "\
+version: 1
+defaults:
+  archive_owner: it.archive@example.com
+  archive_folder: 5001
+  hr_group: HR
+  ticket: '=HYPERLINK(\"http://evil.example\")'
+protected: [owner@example.com]
+leavers:
+  - user: carla.mendes@example.com
+    workspace: 3101
+  - user: dmitri.volkov@example.com
+    workspace: 4102
+  - user: 0b5c1f7e-4a7d-4f55-9a53-2f8e2b1c6d10
+    workspace: 3104
+    hr_group: null
+    steps: [disable, revoke_keys, reassign, export, archive, audit]
+";
+
+fn write_manifest(dir: &Path, text: &str) -> PathBuf {
+    let path = dir.join("leavers.yaml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rooms_and_folders_are_offboarded_and_a_second_apply_writes_nothing() {
+    let sim = demo_portal(quick()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = write_manifest(dir.path(), DEMO_MANIFEST);
+    let run_dir = dir.path().join("run");
+    let run = apply(
+        &sim,
+        &[
+            manifest.to_str().unwrap(),
+            "--yes",
+            "--run-dir",
+            run_dir.to_str().unwrap(),
+        ],
+    )
+    .await;
+    assert_eq!(run.code, 0, "{}", run.transcript());
+
+    let report = report(&run_dir);
+    assert_eq!(report["run"]["state"], "finished");
+    assert_eq!(report["run"]["totals"]["done"], 3, "{report:#}");
+    let state = sim.state();
+    let archive_owner = user(&state, "it.archive@example.com")["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let hr = group_id(&state, "HR");
+    for email in ["carla.mendes@example.com", "dmitri.volkov@example.com"] {
+        assert_eq!(user(&state, email)["status"], 2, "{email} is disabled");
+    }
+    // Room workspaces: archived, owned by the archive owner, HR reads, nobody else.
+    let archive_root = state["archiveRoot"].as_i64().unwrap();
+    let carla_room = folder(&state, 3101);
+    assert_eq!(carla_room["parent"], archive_root);
+    assert_eq!(carla_room["createdBy"], archive_owner.as_str());
+    assert_eq!(shares(carla_room), vec![(hr.clone(), 2)]);
+    let kai_room = folder(&state, 3104);
+    assert_eq!(kai_room["parent"], archive_root);
+    assert_eq!(shares(kai_room), Vec::<(String, u64)>::new());
+    // The folder workspace sits in the archive room now.
+    assert_eq!(folder(&state, 4102)["parent"], 5001);
+    // Carla's API key is gone.
+    let carla = user(&state, "carla.mendes@example.com")["id"].clone();
+    assert!(
+        state["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|k| k["createdBy"] != carla)
+    );
+
+    // What the run wrote: the audit trail, the export and its hash, a CSV that no
+    // spreadsheet runs as a formula, and never the key.
+    let kai = leaver(&report, "0b5c1f7e-4a7d-4f55-9a53-2f8e2b1c6d10");
+    let zip = std::fs::read(
+        run_dir.join(
+            kai["steps"].as_array().unwrap()[3]["detail"]["path"]
+                .as_str()
+                .unwrap(),
+        ),
+    )
+    .unwrap();
+    assert!(zip.starts_with(b"PK"), "a zip archive");
+    assert_eq!(
+        kai["export_sha256"].as_str().unwrap(),
+        offboard::executor::steps::hex(&sha2::Digest::finalize(
+            <sha2::Sha256 as sha2::Digest>::new_with_prefix(&zip)
+        ))
+    );
+    let audit: Value = serde_json::from_str(
+        &std::fs::read_to_string(run_dir.join("audit/carla.mendes@example.com.json")).unwrap(),
+    )
+    .unwrap();
+    assert!(!audit["audit_events"].as_array().unwrap().is_empty());
+    let csv = std::fs::read_to_string(run_dir.join("report.csv")).unwrap();
+    assert!(csv.starts_with("leaver,user_id,display_name,workspace,workspace_kind,outcome,"));
+    assert!(csv.contains(",\"'=HYPERLINK("), "{csv}");
+    for file in ["journal.jsonl", "report.csv", "report.json"] {
+        let text = std::fs::read_to_string(run_dir.join(file)).unwrap();
+        assert!(!text.contains(sim.owner_key()), "{file} holds the key");
+    }
+    assert!(!run.stderr.contains(sim.owner_key()));
+
+    // Again, in a new run directory: the portal says everything is done.
+    let before = writes(&sim);
+    let stats_before = sim.stats();
+    let again_dir = dir.path().join("again");
+    let again = apply(
+        &sim,
+        &[
+            manifest.to_str().unwrap(),
+            "--yes",
+            "--run-dir",
+            again_dir.to_str().unwrap(),
+        ],
+    )
+    .await;
+    assert_eq!(again.code, 0, "{}", again.transcript());
+    // Nothing changes; the one request that is no read is the export this new run
+    // directory has no copy of yet.
+    assert_eq!(
+        write_routes(&sim, &stats_before),
+        vec!["PUT /api/2.0/files/fileops/bulkdownload".to_owned()],
+        "a second apply changes nothing"
+    );
+    let again = self::report(&again_dir);
+    assert_eq!(again["run"]["totals"]["unchanged"], 3, "{again:#}");
+    assert_eq!(again["run"]["writes"], 1, "the export");
+    let carla = leaver(&again, "carla.mendes@example.com");
+    for name in ["disable", "revoke_keys", "reassign", "archive"] {
+        assert_eq!(step(carla, name), "unchanged", "{name}");
+    }
+
+    // And in the first run directory: the journal says it is all done.
+    let resumed = apply(
+        &sim,
+        &[
+            manifest.to_str().unwrap(),
+            "--yes",
+            "--run-dir",
+            run_dir.to_str().unwrap(),
+        ],
+    )
+    .await;
+    assert_eq!(resumed.code, 0, "{}", resumed.transcript());
+    assert_eq!(
+        writes(&sim),
+        before + 1,
+        "resuming a finished run writes nothing"
+    );
+    assert_eq!(self::report(&run_dir)["run"]["totals"]["done"], 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn protected_and_deferred_leavers_are_left_alone() {
+    let sim = demo_portal(quick()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = write_manifest(
+        dir.path(),
+        "version: 1\ndefaults: {archive_owner: it.archive@example.com, archive_folder: 5001}\nleavers:\n  - {user: carla.mendes@example.com, workspace: 3101, effective: 2999-01-01}\n  - {user: dmitri.volkov@example.com, workspace: 4102}\n",
+    );
+    let run_dir = dir.path().join("run");
+    let run = apply(
+        &sim,
+        &[
+            manifest.to_str().unwrap(),
+            "--yes",
+            "--protect",
+            "dmitri.volkov@example.com",
+            "--run-dir",
+            run_dir.to_str().unwrap(),
+        ],
+    )
+    .await;
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    assert_eq!(writes(&sim), 0);
+    let report = report(&run_dir);
+    assert_eq!(
+        leaver(&report, "carla.mendes@example.com")["outcome"],
+        "deferred"
+    );
+    let dmitri = leaver(&report, "dmitri.volkov@example.com");
+    assert_eq!(dmitri["outcome"], "protected");
+    assert_eq!(step(dmitri, "disable"), "skipped");
+    let state = sim.state();
+    assert_eq!(user(&state, "carla.mendes@example.com")["status"], 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_terminal_or_beyond_the_limit_nothing_is_sent() {
+    let sim = demo_portal(quick()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = write_manifest(dir.path(), DEMO_MANIFEST);
+    let run = apply(&sim, &[manifest.to_str().unwrap()]).await;
+    assert_eq!(run.code, 2, "{}", run.transcript());
+    assert!(run.stderr.contains("--yes"), "{}", run.stderr);
+    let run = apply(
+        &sim,
+        &[manifest.to_str().unwrap(), "--yes", "--max-leavers", "2"],
+    )
+    .await;
+    assert_eq!(run.code, 2, "{}", run.transcript());
+    assert!(run.stderr.contains("--force"), "{}", run.stderr);
+    assert_eq!(writes(&sim), 0);
+}
+
+/// A synthetic portal of `n` leavers and its manifest in `dir`.
+async fn synthetic(n: usize, config: Config, dir: &Path) -> (SimHandle, PathBuf) {
+    let sim = spawn(config, &Source::Synthetic(n))
+        .await
+        .expect("simulator");
+    let manifest = dir.join("synthetic.yaml");
+    std::fs::write(&manifest, sim.manifest().unwrap()).unwrap();
+    (sim, manifest)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_reassign_jobs_fail_their_leaver_and_skip_the_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = Config {
+        faults: Faults {
+            job_fail: 1.0,
+            ..Faults::default()
+        },
+        ..quick()
+    };
+    let (sim, manifest) = synthetic(4, config, dir.path()).await;
+    let run_dir = dir.path().join("run");
+    let run = apply(
+        &sim,
+        &[
+            manifest.to_str().unwrap(),
+            "--yes",
+            "--run-dir",
+            run_dir.to_str().unwrap(),
+        ],
+    )
+    .await;
+    assert_eq!(run.code, 1, "{}", run.transcript());
+    let report = report(&run_dir);
+    assert_eq!(report["run"]["totals"]["failed"], 4, "{report:#}");
+    let first = &report["leavers"][0];
+    assert_eq!(step(first, "disable"), "done");
+    assert_eq!(step(first, "reassign"), "failed");
+    assert_eq!(step(first, "archive"), "skipped");
+    assert!(
+        first["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("reassign: the reassign job failed"),
+        "{first:#}"
+    );
+    assert!(run.stdout.contains("failed: leaver0@synthetic.example"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_canceled_reassign_fails_and_only_failed_runs_it_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = Config {
+        job_duration: Duration::from_secs(2),
+        ..Config::for_tests()
+    };
+    let (sim, manifest) = synthetic(3, config, dir.path()).await;
+    let run_dir = dir.path().join("run");
+    let args = [
+        manifest.to_str().unwrap(),
+        "--yes",
+        "--run-dir",
+        run_dir.to_str().unwrap(),
+    ];
+    let child = command(&sim, &args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Cancel the first reassign job as soon as it runs, as another admin might.
+    let http = reqwest::Client::new();
+    let canceled = loop {
+        // The portal with its jobs (the handle's snapshot has none).
+        let state: Value = http
+            .get(format!("{}/__sim/state", sim.url()))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let running = state["reassignJobs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|j| j["isCompleted"] == false)
+            .and_then(|j| j["id"].as_str())
+            .and_then(|id| id.split('_').nth(1))
+            .map(str::to_owned);
+        if let Some(user) = running {
+            break user;
+        }
+        tokio::task::yield_now().await;
+    };
+    let status = http
+        .put(format!("{}/api/2.0/people/reassign/terminate", sim.url()))
+        .bearer_auth(sim.owner_key())
+        .json(&serde_json::json!({ "userId": canceled }))
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert!(status.is_success(), "terminate: {status}");
+    let status = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(status.status.code(), Some(1));
+    let first = report(&run_dir);
+    assert_eq!(first["run"]["totals"]["failed"], 1, "{first:#}");
+    assert_eq!(first["run"]["totals"]["done"], 2, "{first:#}");
+    let failed = first["leavers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["outcome"] == "failed")
+        .unwrap();
+    assert_eq!(failed["user_id"].as_str().unwrap(), canceled);
+    assert!(
+        failed["error"].as_str().unwrap().contains("canceled"),
+        "{failed:#}"
+    );
+    assert_eq!(step(failed, "archive"), "skipped");
+
+    let mut again = args.to_vec();
+    again.push("--only-failed");
+    let run = apply(&sim, &again).await;
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    let journal = std::fs::read_to_string(run_dir.join("journal.jsonl")).unwrap();
+    let second_session = journal.split("\"type\":\"resumed\"").nth(1).unwrap();
+    assert_eq!(
+        second_session.matches("\"type\":\"leaver\"").count(),
+        1,
+        "only the failed leaver is worked on"
+    );
+    let report = report(&run_dir);
+    assert_eq!(report["run"]["totals"]["done"], 3, "{report:#}");
+}
+
+/// The parts of the portal an offboarding changes, in a form two portals built from
+/// the same seed can be compared by.
+fn offboarding_state(state: &Value) -> Value {
+    let users: Vec<(String, u64)> = state["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| {
+            (
+                u["email"].as_str().unwrap().to_owned(),
+                u["status"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    // Folders the portal creates while it runs (the "Documents of user …" folders of
+    // reassigned shared items) get ids in the order jobs end: name parents by title.
+    let all = state["folders"].as_array().unwrap();
+    let title = |id: &Value| {
+        all.iter()
+            .find(|f| f["id"] == *id)
+            .map_or(Value::Null, |f| f["title"].clone())
+    };
+    let mut folders: Vec<Value> = all
+        .iter()
+        .map(|f| {
+            serde_json::json!({
+                "title": f["title"], "parent": title(&f["parent"]), "createdBy": f["createdBy"],
+                "shares": shares(f),
+            })
+        })
+        .collect();
+    folders.sort_by_key(|f| f.to_string());
+    let keys = state["keys"].as_array().unwrap().len();
+    serde_json::json!({ "users": users, "folders": folders, "keys": keys })
+}
+
+fn finished_steps(run_dir: &Path) -> usize {
+    std::fs::read_to_string(run_dir.join("journal.jsonl"))
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| l.contains("\"status\":\"done\""))
+        .count()
+}
+
+/// Starts `apply` and returns once its journal shows `steps` finished steps.
+async fn start_and_wait(sim: &SimHandle, args: &[&str], run_dir: &Path, steps: usize) -> Child {
+    let mut child = command(sim, args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    loop {
+        if finished_steps(run_dir) >= steps {
+            return child;
+        }
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!("apply ended before it was stopped: {status}");
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_run_resumes_to_the_same_portal_as_an_uninterrupted_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let leavers = 24;
+    let (whole, whole_manifest) = synthetic(leavers, quick(), dir.path()).await;
+    let whole_dir = dir.path().join("whole");
+    let run = apply(
+        &whole,
+        &[
+            whole_manifest.to_str().unwrap(),
+            "--yes",
+            "--run-dir",
+            whole_dir.to_str().unwrap(),
+        ],
+    )
+    .await;
+    assert_eq!(run.code, 0, "{}", run.transcript());
+
+    let killed_dir = dir.path().join("killed");
+    std::fs::create_dir_all(&killed_dir).unwrap();
+    let (sim, manifest) = synthetic(leavers, quick(), &killed_dir).await;
+    let args = [
+        manifest.to_str().unwrap(),
+        "--yes",
+        "--run-dir",
+        killed_dir.to_str().unwrap(),
+    ];
+    let mut child = start_and_wait(&sim, &args, &killed_dir, leavers + 10).await;
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let resumed = apply(&sim, &args).await;
+    assert_eq!(resumed.code, 0, "{}", resumed.transcript());
+    assert!(resumed.stderr.contains("resuming"), "{}", resumed.stderr);
+    let (resumed_state, whole_state) = (
+        offboarding_state(&sim.state()),
+        offboarding_state(&whole.state()),
+    );
+    for (a, b) in resumed_state["folders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(whole_state["folders"].as_array().unwrap())
+    {
+        assert_eq!(
+            a, b,
+            "a folder differs between the resumed and the whole run"
+        );
+    }
+    assert_eq!(resumed_state, whole_state);
+    let report = report(&killed_dir);
+    assert_eq!(report["run"]["sessions"], 2);
+    assert_eq!(
+        report["run"]["totals"]["done"], leavers as u64,
+        "{report:#}"
+    );
+    // No write happened twice: one reassign and one archive or move per leaver.
+    let audit = audit_actions(&sim).await;
+    assert_eq!(audit.get(&4030), Some(&leavers), "reassigns: {audit:?}");
+    assert_eq!(
+        audit.get(&5072).copied().unwrap_or(0) + audit.get(&5025).copied().unwrap_or(0),
+        leavers,
+        "archives and moves: {audit:?}"
+    );
+}
+
+/// How many audit events of each action the portal recorded.
+async fn audit_actions(sim: &SimHandle) -> std::collections::HashMap<u64, usize> {
+    let client = reqwest::Client::new();
+    let mut counts = std::collections::HashMap::new();
+    let mut start = 0;
+    loop {
+        // The portal's faults hit these reads too: ask again until one gets through.
+        let mut page = Value::Null;
+        for _ in 0..50 {
+            let answer = client
+                .get(format!(
+                    "{}/api/2.0/security/audit/events/filter?count=100&startIndex={start}",
+                    sim.url()
+                ))
+                .bearer_auth(sim.owner_key())
+                .send()
+                .await;
+            if let Ok(response) = answer
+                && response.status().is_success()
+                && let Ok(value) = response.json::<Value>().await
+            {
+                page = value;
+                break;
+            }
+        }
+        let events = page["response"].as_array().unwrap();
+        for e in events {
+            *counts
+                .entry(e["actionId"].as_u64().unwrap_or(0))
+                .or_default() += 1;
+        }
+        if events.len() < 100 {
+            return counts;
+        }
+        start += 100;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn storms_of_429s_and_5xx_slow_the_run_but_repeat_no_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let leavers = 12;
+    let config = Config {
+        faults: Faults {
+            status_429: 0.05,
+            status_500: 0.03,
+            status_502: 0.03,
+            status_503: 0.03,
+            drop: 0.03,
+            ..Faults::default()
+        },
+        seed: 7,
+        ..quick()
+    };
+    let (sim, manifest) = synthetic(leavers, config, dir.path()).await;
+    let run_dir = dir.path().join("run");
+    let run = apply(
+        &sim,
+        &[
+            manifest.to_str().unwrap(),
+            "--yes",
+            "--run-dir",
+            run_dir.to_str().unwrap(),
+        ],
+    )
+    .await;
+    let report = report(&run_dir);
+    assert_eq!(run.code, 0, "{}\n{report:#}", run.transcript());
+    assert_eq!(
+        report["run"]["totals"]["done"], leavers as u64,
+        "{report:#}"
+    );
+    assert!(report["run"]["retries"].as_u64().unwrap() > 0);
+    let audit = audit_actions(&sim).await;
+    assert_eq!(audit.get(&4030), Some(&leavers), "reassigns: {audit:?}");
+    assert_eq!(
+        audit.get(&5072).copied().unwrap_or(0) + audit.get(&5025).copied().unwrap_or(0),
+        leavers,
+        "archives and moves: {audit:?}"
+    );
+}
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_stops_new_work_and_writes_valid_reports() {
+    let dir = tempfile::tempdir().unwrap();
+    let (sim, manifest) = synthetic(30, quick(), dir.path()).await;
+    let run_dir = dir.path().join("run");
+    let args = [
+        manifest.to_str().unwrap(),
+        "--yes",
+        "--concurrency",
+        "2",
+        "--run-dir",
+        run_dir.to_str().unwrap(),
+    ];
+    let child = start_and_wait(&sim, &args, &run_dir, 32).await;
+    // SAFETY: sending a signal to our own child process.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let output = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(output.status.code(), Some(130));
+    let report = report(&run_dir);
+    assert_eq!(report["run"]["state"], "interrupted");
+    assert!(
+        report["run"]["totals"]["interrupted"].as_u64().unwrap() > 0,
+        "{report:#}"
+    );
+    let resumed = apply(&sim, &args).await;
+    assert_eq!(resumed.code, 0, "{}", resumed.transcript());
+    assert_eq!(self::report(&run_dir)["run"]["totals"]["done"], 30);
+}
