@@ -97,7 +97,9 @@ pub fn run(args: &ApplyArgs) -> u8 {
         max_leavers: args.max_leavers,
         force: args.force,
         only_failed: args.only_failed,
-        concurrency: args.concurrency.unwrap_or(args.max_writes).max(1),
+        concurrency: args
+            .concurrency
+            .unwrap_or_else(|| default_concurrency(args.rate_limit_per_minute, args.max_writes)),
         pacer: PacerConfig {
             per_minute: args.rate_limit_per_minute,
             max_reads: args.max_reads,
@@ -158,6 +160,18 @@ fn manifest_hash(path: &Path, manifest: &Manifest) -> String {
         );
     }
     hex(&hasher.finalize())
+}
+
+/// Leavers worked on at once when not told: enough to keep the rate limit busy while
+/// pipelines wait for jobs. A leaver takes about 9 requests and spends about 5 s
+/// waiting for its reassign and archive jobs, so a limit of L requests a minute
+/// keeps L/60 ÷ 9 × 5 ≈ L/100 leavers busy: 15 at DocSpace's 1500, the write cap.
+/// Without a limit, the write cap times four.
+pub fn default_concurrency(per_minute: u32, max_writes: usize) -> usize {
+    if per_minute == 0 {
+        return max_writes.max(1) * 4;
+    }
+    (per_minute as usize / 100).max(max_writes).max(1)
 }
 
 /// `offboard-runs/<manifest file name without extension>`.

@@ -490,24 +490,18 @@ async fn disable_batch(
     engine: &Arc<Engine>,
     batch: Vec<(String, String)>,
 ) -> Result<Vec<(String, Disabled)>, RunError> {
-    let mut queue = vec![batch];
-    let mut results = Vec::new();
-    while let Some(batch) = queue.pop() {
+    let send = async |batch: &[(String, String)]| -> Result<_, RunError> {
         let ids: Vec<String> = batch.iter().map(|(_, id)| id.clone()).collect();
-        let mut intents = Vec::new();
-        for (label, _) in &batch {
-            intents.push(
-                engine
-                    .journal
-                    .intent(
-                        label,
-                        Step::Disable.as_str(),
-                        "PUT people/status/2",
-                        json!({ "batch": ids.len() }),
-                    )
-                    .await?,
-            );
-        }
+        // One intent per leaver, committed together.
+        let intents = futures_util::future::try_join_all(batch.iter().map(|(label, _)| {
+            engine.journal.intent(
+                label,
+                Step::Disable.as_str(),
+                "PUT people/status/2",
+                json!({ "batch": ids.len() }),
+            )
+        }))
+        .await?;
         let answer = engine
             .pacer
             .call(Lane::Write, || {
@@ -518,18 +512,22 @@ async fn disable_batch(
             Ok(_) => json!({}),
             Err(err) => json!({ "error": err.to_string() }),
         };
-        for ((label, _), intent) in batch.iter().zip(&intents) {
-            engine
-                .journal
-                .outcome(
+        futures_util::future::try_join_all(batch.iter().zip(&intents).map(
+            |((label, _), intent)| {
+                engine.journal.outcome(
                     Some(*intent),
                     label,
                     Step::Disable.as_str(),
                     step_status::SENT,
                     closing.clone(),
                 )
-                .await?;
-        }
+            },
+        ))
+        .await?;
+        Ok(answer)
+    };
+    let mut results = Vec::new();
+    for (batch, answer) in bisect_forbidden(batch, send).await? {
         match answer {
             Ok(users) => {
                 for (label, id) in batch {
@@ -547,14 +545,6 @@ async fn disable_batch(
                     ));
                 }
             }
-            Err(ApiError::Forbidden { message }) if batch.len() > 1 => {
-                // All or nothing: one account the key may not disable refuses the
-                // whole call. Halve until the culprit is alone.
-                let _ = message;
-                let half = batch.len() / 2;
-                queue.push(batch[half..].to_vec());
-                queue.push(batch[..half].to_vec());
-            }
             Err(err) => {
                 let error = format!("cannot disable: {err}");
                 for (label, _) in batch {
@@ -564,6 +554,29 @@ async fn disable_batch(
         }
     }
     Ok(results)
+}
+
+/// Sends `batch`; a batch of more than one that the portal refuses with a 403 (the
+/// status call is all or nothing: one account the key may not change refuses the
+/// whole call) is halved, and the halves sent, until every refusal is one item
+/// alone. Returns each batch sent last with its answer.
+pub(crate) async fn bisect_forbidden<T: Clone, R>(
+    batch: Vec<T>,
+    mut send: impl AsyncFnMut(&[T]) -> Result<Result<R, ApiError>, RunError>,
+) -> Result<Vec<(Vec<T>, Result<R, ApiError>)>, RunError> {
+    let mut queue = vec![batch];
+    let mut sent = Vec::new();
+    while let Some(batch) = queue.pop() {
+        match send(&batch).await? {
+            Err(ApiError::Forbidden { .. }) if batch.len() > 1 => {
+                let half = batch.len() / 2;
+                queue.push(batch[half..].to_vec());
+                queue.push(batch[..half].to_vec());
+            }
+            answer => sent.push((batch, answer)),
+        }
+    }
+    Ok(sent)
 }
 
 /// Phase 3 for one leaver: the remaining steps in order; a failed step skips the
@@ -629,4 +642,38 @@ async fn pipeline(
         error: failure,
     });
     Ok(outcome)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_refused_batch_is_halved_until_the_culprits_are_alone() {
+        let protected = [3, 12];
+        let mut calls = 0;
+        let sent = bisect_forbidden((0..16).collect::<Vec<u32>>(), async |batch: &[u32]| {
+            calls += 1;
+            Ok(if batch.iter().any(|i| protected.contains(i)) {
+                Err(ApiError::Forbidden { message: None })
+            } else {
+                Ok(batch.len())
+            })
+        })
+        .await
+        .unwrap();
+        let refused: Vec<Vec<u32>> = sent
+            .iter()
+            .filter(|(_, answer)| answer.is_err())
+            .map(|(batch, _)| batch.clone())
+            .collect();
+        assert_eq!(refused, vec![vec![3], vec![12]]);
+        let done: usize = sent.iter().filter_map(|(_, a)| a.as_ref().ok()).sum();
+        assert_eq!(done, 14, "everybody else is sent");
+        // 1 + 2 halves + 4 quarters + 4 eighths + 4 singles on the culprits' side.
+        assert_eq!(calls, 15);
+        let mut order: Vec<u32> = sent.into_iter().flat_map(|(b, _)| b).collect();
+        order.sort_unstable();
+        assert_eq!(order, (0..16).collect::<Vec<_>>());
+    }
 }

@@ -182,7 +182,8 @@ pub async fn revoke_keys(engine: &Engine, job: &Job) -> Result<StepEnd, RunError
 // --- reassign ---------------------------------------------------------------------
 
 /// Bounds for the wait before the first progress poll.
-const REASSIGN_FIRST_POLL: Duration = Duration::from_millis(500);
+const REASSIGN_FIRST_POLL: Duration = Duration::from_secs(2);
+const REASSIGN_MIN_POLL: Duration = Duration::from_millis(100);
 const REASSIGN_MAX_POLL: Duration = Duration::from_secs(5);
 
 pub async fn reassign(engine: &Engine, job: &Job) -> Result<StepEnd, RunError> {
@@ -204,7 +205,11 @@ pub async fn reassign(engine: &Engine, job: &Job) -> Result<StepEnd, RunError> {
             let p = if p.is_completed {
                 p
             } else {
-                attempt!(wait_for_reassign(engine, job).await, "reassign").unwrap_or(p)
+                attempt!(
+                    wait_for_reassign(engine, job, Instant::now()).await,
+                    "reassign"
+                )
+                .unwrap_or(p)
             };
             if p.is_completed && p.status == task_status::COMPLETED && p.error.is_none() {
                 return Ok(if in_doubt {
@@ -259,11 +264,8 @@ pub async fn reassign(engine: &Engine, job: &Job) -> Result<StepEnd, RunError> {
     let progress = attempt!(progress, "cannot start the reassign");
     let last = match progress {
         Some(p) if p.is_completed => Some(p),
-        _ => attempt!(wait_for_reassign(engine, job).await, "reassign"),
+        _ => attempt!(wait_for_reassign(engine, job, started).await, "reassign"),
     };
-    engine
-        .reassign_millis
-        .store(started.elapsed().as_millis() as u64, Ordering::Relaxed);
     match last {
         Some(p) if p.status == task_status::CANCELED => Ok(StepEnd::Failed(
             "the reassign job was canceled".into(),
@@ -293,24 +295,54 @@ pub async fn reassign(engine: &Engine, job: &Job) -> Result<StepEnd, RunError> {
 }
 
 /// Polls the leaver's reassign progress until it completes or its record is gone.
+/// Each wait is what the job's own percentage says is left (jobs of a run take
+/// similar times, so the first wait is the last job's estimated length): most jobs
+/// are polled once or twice, and a wait never holds a request slot.
 async fn wait_for_reassign(
     engine: &Engine,
     job: &Job,
+    started: Instant,
 ) -> Result<Option<crate::docspace::model::Progress>, crate::docspace::ApiError> {
     let learned = Duration::from_millis(engine.reassign_millis.load(Ordering::Relaxed));
-    let first = learned.clamp(REASSIGN_FIRST_POLL, REASSIGN_MAX_POLL);
-    tokio::time::sleep(first).await;
-    job.calls.fetch_add(1, Ordering::Relaxed);
-    engine
-        .pacer
-        .poll(
-            Some(&job.tally),
-            first / 2,
-            REASSIGN_MAX_POLL,
-            || engine.client.reassign_progress(&job.user.id),
-            |p| p.as_ref().is_none_or(|p| p.is_completed),
-        )
-        .await
+    let mut wait = if learned.is_zero() {
+        REASSIGN_FIRST_POLL
+    } else {
+        let left = learned.saturating_sub(started.elapsed());
+        left + left / 10 + Duration::from_millis(50)
+    };
+    loop {
+        tokio::time::sleep(wait.clamp(REASSIGN_MIN_POLL, REASSIGN_MAX_POLL)).await;
+        let progress = engine
+            .read(job, || engine.client.reassign_progress(&job.user.id))
+            .await?;
+        let progress = match progress {
+            Some(p) if !p.is_completed => p,
+            ended => {
+                if learned.is_zero() {
+                    // Finished before the first look: at most this long.
+                    let took = started.elapsed().as_millis() as u64;
+                    let _ = engine.reassign_millis.compare_exchange(
+                        0,
+                        took,
+                        Ordering::Relaxed,
+                        Ordering::Relaxed,
+                    );
+                }
+                return Ok(ended);
+            }
+        };
+        let elapsed = started.elapsed();
+        let done = u32::from(progress.percentage.clamp(1, 99));
+        let total = elapsed * 100 / done;
+        if done >= 20 {
+            engine
+                .reassign_millis
+                .store(total.as_millis() as u64, Ordering::Relaxed);
+        }
+        // What is left, and a little more so the next poll finds it finished.
+        let left = total.saturating_sub(elapsed);
+        wait = left + left / 10 + Duration::from_millis(50);
+    }
 }
 
 /// A disabled leaver who owns no room and not their workspace has had their data
@@ -524,10 +556,7 @@ async fn archive_room(engine: &Engine, job: &Job, room: &Folder) -> Result<StepE
         attempt!(answer, "cannot change the room's owner");
     }
     if !new_owners.is_empty() {
-        members = attempt!(
-            engine.read(job, || client.room_members(room.id)).await,
-            "cannot read the room's members"
-        );
+        members = after_owner_changes(&members, &new_owners, &job.user.id);
     }
 
     let changes = member_changes(&members, &wanted, &caller);
@@ -586,6 +615,41 @@ async fn archive_room(engine: &Engine, job: &Job, room: &Folder) -> Result<StepE
         );
     }
     Ok(StepEnd::Done(detail))
+}
+
+/// The members after `POST files/owner` to each of `owners` in turn, as DocSpace
+/// does it (`FileStorageService.ChangeOwnerAsync`): the new owner's own record
+/// goes and the previous owner becomes a room manager, unless they are disabled
+/// (`FileSharingAceHelper.SetAceObjectAsync` skips terminated users). Saves reading
+/// the members again; the member change that follows is checked against the
+/// portal if its answer is lost.
+fn after_owner_changes(members: &[Share], owners: &[&str], disabled: &str) -> Vec<Share> {
+    let mut members = members.to_vec();
+    for new_owner in owners {
+        let previous = owner_of(&members);
+        if previous.as_deref() == Some(*new_owner) {
+            continue;
+        }
+        members.retain(|s| !s.is_owner && !s.subject().is_some_and(|id| same_id(id, new_owner)));
+        members.insert(0, user_share(new_owner, ROOM_MANAGER, true));
+        if let Some(previous) = previous.filter(|p| !same_id(p, disabled)) {
+            members.push(user_share(&previous, ROOM_MANAGER, false));
+        }
+    }
+    members
+}
+
+fn user_share(id: &str, access: u8, is_owner: bool) -> Share {
+    Share {
+        access,
+        shared_to_user: Some(crate::docspace::model::EmployeeRef {
+            id: id.to_owned(),
+            display_name: String::new(),
+        }),
+        shared_to_group: None,
+        is_owner,
+        subject_type: 0,
+    }
 }
 
 /// The room owner's id (lowercase).
@@ -882,6 +946,31 @@ mod tests {
                 ("hr".to_owned(), READ),
                 ("me".to_owned(), 0)
             ]
+        );
+    }
+
+    #[test]
+    fn a_take_over_and_hand_over_leave_the_key_user_as_a_manager_to_remove() {
+        // After a reassign the archive owner owns the room; the key's user is no
+        // member. Taking it over and handing it back makes them a manager.
+        let members = [user("ao", ROOM_MANAGER, true), user("colleague", 10, false)];
+        let after = after_owner_changes(&members, &["me", "ao"], "leaver");
+        assert_eq!(owner_of(&after).as_deref(), Some("ao"));
+        let wanted = wanted_members("ao", Some("hr"));
+        assert_eq!(
+            member_changes(&after, &wanted, "me"),
+            vec![
+                ("colleague".to_owned(), 0),
+                ("hr".to_owned(), READ),
+                ("me".to_owned(), 0)
+            ]
+        );
+        // A disabled previous owner gets no role.
+        let theirs = [user("leaver", ROOM_MANAGER, true)];
+        let after = after_owner_changes(&theirs, &["me", "ao"], "leaver");
+        assert_eq!(
+            member_changes(&after, &wanted_members("ao", None), "me"),
+            vec![("me".to_owned(), 0)]
         );
     }
 

@@ -68,7 +68,10 @@ fn report(run_dir: &Path) -> Value {
         .iter_errors(&report)
         .map(|e| e.to_string())
         .collect();
-    assert!(errors.is_empty(), "report.json breaks its schema: {errors:?}");
+    assert!(
+        errors.is_empty(),
+        "report.json breaks its schema: {errors:?}"
+    );
     report
 }
 
