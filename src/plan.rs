@@ -59,6 +59,9 @@ pub struct Observed {
     pub groups: HashMap<String, Lookup<Group>>,
     /// Workspaces and archive folders by id.
     pub folders: HashMap<i64, Lookup<Folder>>,
+    /// Whether `folders` was read. `apply --yes` locks leavers out before it reads
+    /// workspaces (each pipeline reads its own), so its plan cannot judge them yet.
+    pub folders_read: bool,
     /// Members of room workspaces, by room id.
     pub members: HashMap<i64, Vec<Share>>,
     /// Every API key the caller can see.
@@ -343,9 +346,19 @@ fn plan_leaver(leaver: &Leaver, observed: &Observed, protected: &[String]) -> Le
         return base(Outcome::Deferred, Some(why.clone()), skipped(leaver, &why));
     }
 
-    let folder = folder
-        .and_then(Lookup::found)
-        .expect("checked by invalidity");
+    let Some(folder) = folder.and_then(Lookup::found) else {
+        // Workspaces not read yet (`apply --yes`): each pipeline reads and judges its own.
+        let steps = leaver
+            .steps
+            .iter()
+            .map(|s| StepPlan {
+                step: s.as_str().to_owned(),
+                status: StepStatus::WillChange,
+                detail: "decided once the workspace is read".into(),
+            })
+            .collect();
+        return base(Outcome::WillChange, None, steps);
+    };
     let steps: Vec<StepPlan> = leaver
         .steps
         .iter()
@@ -424,7 +437,36 @@ fn invalidity(leaver: &Leaver, observed: &Observed) -> Option<String> {
             ));
         }
     }
-    let folder = match observed.folders.get(&(leaver.workspace as i64)) {
+    if observed.folders_read
+        && let Some(problem) = workspace_problem(
+            leaver,
+            observed.folders.get(&(leaver.workspace as i64)),
+            leaver
+                .archive_folder
+                .and_then(|id| observed.folders.get(&(id as i64))),
+        )
+    {
+        return Some(problem);
+    }
+    if let Some(group) = &leaver.hr_group
+        && !matches!(
+            observed.groups.get(&group_key(group)),
+            Some(Lookup::Found(_))
+        )
+    {
+        return Some(format!("no group `{group}` (hr_group)"));
+    }
+    None
+}
+
+/// Why the leaver's workspace (or archive folder) makes them impossible to offboard
+/// as written, if so. `None` lookups were not found.
+pub fn workspace_problem(
+    leaver: &Leaver,
+    workspace: Option<&Lookup<Folder>>,
+    archive: Option<&Lookup<Folder>>,
+) -> Option<String> {
+    let folder = match workspace {
         Some(Lookup::Found(f)) => f,
         Some(Lookup::Hidden(_)) => {
             return Some(format!(
@@ -458,7 +500,7 @@ fn invalidity(leaver: &Leaver, observed: &Observed) -> Option<String> {
                 leaver.workspace
             ));
         };
-        match observed.folders.get(&(target as i64)) {
+        match archive {
             Some(Lookup::Found(archive)) => {
                 if !archive.can("Create") && !archive.can("MoveTo") {
                     return Some(format!(
@@ -474,14 +516,6 @@ fn invalidity(leaver: &Leaver, observed: &Observed) -> Option<String> {
             }
             _ => return Some(format!("archive folder {target} not found")),
         }
-    }
-    if let Some(group) = &leaver.hr_group
-        && !matches!(
-            observed.groups.get(&group_key(group)),
-            Some(Lookup::Found(_))
-        )
-    {
-        return Some(format!("no group `{group}` (hr_group)"));
     }
     None
 }

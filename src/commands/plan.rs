@@ -152,8 +152,9 @@ fn exit_code(plan: &Plan, detailed: bool) -> u8 {
 pub enum Depth {
     /// Everything the plan shows: room members, `reassign/necessary`, rooms owned.
     Plan,
-    /// What `apply` needs before it locks leavers out: who they are, their workspaces
-    /// and the groups. Each leaver's pipeline reads the rest when it gets there.
+    /// What `apply --yes` needs before it locks leavers out: who they are, the groups
+    /// and the keys. Each leaver's pipeline reads its workspace and the rest when it
+    /// gets there, so the lock-out waits for no per-leaver read.
     Lockout,
 }
 
@@ -222,6 +223,12 @@ pub async fn observe(
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
+    // `apply --yes` locks leavers out first: their pipelines read the workspaces.
+    let ids = if depth == Depth::Plan {
+        ids
+    } else {
+        Vec::new()
+    };
     let mut folders = HashMap::new();
     for (id, found) in each(ids, |id| read(pacer, move || client.folder(id))).await {
         folders.insert(id, lookup(found)?);
@@ -238,6 +245,7 @@ pub async fn observe(
         users,
         groups,
         folders,
+        folders_read: depth == Depth::Plan,
         members: HashMap::new(),
         keys,
         necessary: HashMap::new(),

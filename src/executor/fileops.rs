@@ -17,11 +17,12 @@ use crate::executor::Pacer;
 /// Between polls while operations run: starts short, backs off while nothing
 /// finishes, starts short again when something does.
 const FIRST_WAIT: Duration = Duration::from_millis(200);
-const MAX_WAIT: Duration = Duration::from_secs(3);
+const MAX_WAIT: Duration = Duration::from_secs(1);
 
 #[derive(Default)]
 struct State {
-    waiters: HashMap<String, oneshot::Sender<Result<Operation, String>>>,
+    /// Several leavers may wait for one operation (a batched move).
+    waiters: HashMap<String, Vec<oneshot::Sender<Result<Operation, String>>>>,
     /// Finished before anybody asked.
     finished: HashMap<String, Operation>,
     /// Tasks waiting until none of the caller's operations runs.
@@ -57,11 +58,12 @@ impl FileOps {
     pub async fn wait(&self, id: &str) -> Result<Operation, String> {
         let receiver = {
             let mut state = self.state.lock().expect("fileops state");
-            if let Some(op) = state.finished.remove(id) {
-                return Ok(op);
+            // Kept, not taken: a batched operation has several waiters.
+            if let Some(op) = state.finished.get(id) {
+                return Ok(op.clone());
             }
             let (sender, receiver) = oneshot::channel();
-            state.waiters.insert(id.to_owned(), sender);
+            state.waiters.entry(id.to_owned()).or_default().push(sender);
             receiver
         };
         self.wake.notify_one();
@@ -117,8 +119,10 @@ impl FileOps {
             Err(err) => {
                 // Retries are behind us: everybody waiting learns why.
                 let message = format!("cannot read file operations: {err}");
-                for (_, waiter) in state.waiters.drain() {
-                    let _ = waiter.send(Err(message.clone()));
+                for (_, waiters) in state.waiters.drain() {
+                    for waiter in waiters {
+                        let _ = waiter.send(Err(message.clone()));
+                    }
                 }
                 return false;
             }
@@ -131,14 +135,10 @@ impl FileOps {
                 continue;
             }
             progressed = true;
-            match state.waiters.remove(&op.id) {
-                Some(waiter) => {
-                    let _ = waiter.send(Ok(op));
-                }
-                None => {
-                    state.finished.insert(op.id.clone(), op);
-                }
+            for waiter in state.waiters.remove(&op.id).unwrap_or_default() {
+                let _ = waiter.send(Ok(op.clone()));
             }
+            state.finished.insert(op.id.clone(), op);
         }
         let awaited: Vec<String> = state.waiters.keys().cloned().collect();
         for id in awaited {
@@ -150,7 +150,7 @@ impl FileOps {
             *unseen += 1;
             if *unseen >= VANISHED_AFTER {
                 state.unseen.remove(&id);
-                if let Some(waiter) = state.waiters.remove(&id) {
+                for waiter in state.waiters.remove(&id).unwrap_or_default() {
                     let _ = waiter.send(Err(format!(
                         "operation {id} vanished from the portal's list before it finished"
                     )));

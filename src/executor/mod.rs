@@ -2,6 +2,7 @@
 //! retries, polling), the file-operation watcher, the dispatcher and the steps.
 //! The only module that sleeps.
 
+pub mod batch;
 pub mod fileops;
 pub mod pacer;
 pub mod run;

@@ -12,8 +12,10 @@ use serde_json::{Value, json};
 use tokio::sync::{OnceCell, mpsc};
 use tokio_util::sync::CancellationToken;
 
+use crate::docspace::model::Operation;
 use crate::docspace::model::{ApiKey, Employee, Folder, Group, Share, status};
 use crate::docspace::{ApiError, Client};
+use crate::executor::batch::Batcher;
 use crate::executor::fileops::FileOps;
 use crate::executor::pacer::Tally;
 use crate::executor::{Lane, Pacer};
@@ -152,6 +154,12 @@ pub struct Engine {
     /// about that long.
     pub(crate) reassign_millis: AtomicU64,
     pub(crate) longest_audit_days: u16,
+    /// `POST files/owner` for many rooms at once, by new owner.
+    pub(crate) owners: Batcher<()>,
+    /// `PUT files/fileops/move` for many folders at once, by destination.
+    pub(crate) moves: Batcher<Vec<Operation>>,
+    /// Archive folders, read once for all the leavers that share them.
+    pub(crate) archive_folders: tokio::sync::Mutex<HashMap<i64, Lookup<Folder>>>,
 }
 
 /// One leaver's work in this session.
@@ -162,8 +170,11 @@ pub struct Job {
     pub user: Employee,
     pub archive_owner: Employee,
     pub hr_group: Option<Group>,
-    pub workspace: Folder,
+    /// Read before the first step after the lock-out, when the plan had not.
+    pub workspace: Option<Folder>,
     pub archive_folder: Option<Folder>,
+    /// What the plan said about the leaver (kind of workspace included).
+    pub record: LeaverRecord,
     /// Steps still to run, in order.
     pub todo: Vec<Step>,
     /// Steps an earlier session may have half done.
@@ -171,6 +182,19 @@ pub struct Job {
     pub tally: Tally,
     /// Logical calls (an attempt and its retries count once).
     pub calls: AtomicU64,
+    /// Given once the reassign job runs (or the step ended): the export and the
+    /// archive wait for it, so they never change what `reassign/necessary` and the
+    /// job see before the job has started.
+    pub reassign_started: tokio::sync::Notify,
+}
+
+impl Job {
+    /// The workspace, as read before the steps that need it.
+    pub fn workspace(&self) -> &Folder {
+        self.workspace
+            .as_ref()
+            .expect("the pipeline reads the workspace before any step that uses it")
+    }
 }
 
 /// How a step ended.
@@ -195,6 +219,32 @@ impl Engine {
         manifest: &Manifest,
     ) -> Self {
         let fileops = FileOps::spawn(client.clone(), pacer.clone());
+        let owners = {
+            let (client, pacer) = (client.clone(), pacer.clone());
+            Batcher::spawn(move |owner: String, rooms: Vec<i64>| {
+                let (client, pacer) = (client.clone(), pacer.clone());
+                async move {
+                    // Setting the owner a room already has changes nothing: retried
+                    // like any idempotent write.
+                    pacer
+                        .call(Lane::Write, || client.change_room_owner(&rooms, &owner))
+                        .await
+                        .map(|_| ())
+                }
+            })
+        };
+        let moves = {
+            let (client, pacer) = (client.clone(), pacer.clone());
+            Batcher::spawn(move |dest: String, folders: Vec<i64>| {
+                let (client, pacer) = (client.clone(), pacer.clone());
+                async move {
+                    let dest: i64 = dest.parse().expect("destinations are folder ids");
+                    pacer
+                        .call(Lane::Once, || client.move_folders(&folders, dest))
+                        .await
+                }
+            })
+        };
         Self {
             client,
             pacer,
@@ -209,6 +259,9 @@ impl Engine {
             logins: OnceCell::new(),
             archive_rooms: tokio::sync::Mutex::new(HashMap::new()),
             reassign_millis: AtomicU64::new(0),
+            owners,
+            moves,
+            archive_folders: tokio::sync::Mutex::new(HashMap::new()),
             longest_audit_days: manifest
                 .leavers
                 .iter()
@@ -230,12 +283,13 @@ impl Engine {
             .await
     }
 
-    /// A write for `job`: journaled as an intent first, its answer after.
+    /// A write for `job`: journaled as an intent first, its answer after. `lane` is
+    /// the pacer's lane, or `None` for an item handed to a [`Batcher`].
     pub(crate) async fn write<T, F, Fut>(
         &self,
         job: &Job,
         step: Step,
-        lane: Lane,
+        lane: Option<Lane>,
         action: &str,
         detail: Value,
         call: F,
@@ -249,7 +303,11 @@ impl Engine {
             .intent(&job.label, step.as_str(), action, detail)
             .await?;
         job.calls.fetch_add(1, Ordering::Relaxed);
-        let answer = self.pacer.call_tallied(lane, Some(&job.tally), call).await;
+        let answer = match lane {
+            Some(lane) => self.pacer.call_tallied(lane, Some(&job.tally), call).await,
+            // A batcher's call: it goes through the pacer once for the whole batch.
+            None => call().await,
+        };
         let closing = match &answer {
             Ok(_) => json!({}),
             Err(err) => json!({ "error": err.to_string() }),
@@ -344,20 +402,21 @@ pub async fn execute(
             .copied()
             .filter(|s| !past.complete(&label, *s))
             .collect();
+        let record = LeaverRecord {
+            at: now(),
+            leaver: label.clone(),
+            user_id: leaver_plan.user_id.clone(),
+            display_name: leaver_plan.display_name.clone(),
+            workspace: leaver.workspace,
+            workspace_kind: kind_name(leaver_plan.workspace_kind).to_owned(),
+            class: class.to_owned(),
+            reason: leaver_plan.reason.clone(),
+            steps: steps.iter().map(|s| s.as_str().to_owned()).collect(),
+            ticket: leaver.ticket.clone(),
+        };
         engine
             .journal
-            .record(Record::Leaver(LeaverRecord {
-                at: now(),
-                leaver: label.clone(),
-                user_id: leaver_plan.user_id.clone(),
-                display_name: leaver_plan.display_name.clone(),
-                workspace: leaver.workspace,
-                workspace_kind: kind_name(leaver_plan.workspace_kind).to_owned(),
-                class: class.to_owned(),
-                reason: leaver_plan.reason.clone(),
-                steps: steps.iter().map(|s| s.as_str().to_owned()).collect(),
-                ticket: leaver.ticket.clone(),
-            }))
+            .record(Record::Leaver(record.clone()))
             .await?;
         if class != "due" || todo.is_empty() {
             continue;
@@ -387,8 +446,9 @@ pub async fn execute(
                 .and_then(|g| observed.groups.get(&group_key(g)))
                 .and_then(Lookup::found)
                 .cloned(),
-            workspace: folder(leaver.workspace).expect("a due leaver's workspace was found"),
+            workspace: folder(leaver.workspace),
             archive_folder: leaver.archive_folder.and_then(folder),
+            record,
             in_doubt: todo
                 .iter()
                 .copied()
@@ -398,6 +458,7 @@ pub async fn execute(
             leaver: leaver.clone(),
             tally: Tally::default(),
             calls: AtomicU64::new(0),
+            reassign_started: tokio::sync::Notify::new(),
         });
     }
     let _ = engine.events.send(Event::Started {
@@ -421,7 +482,7 @@ pub async fn execute(
                 if engine.cancel.is_cancelled() {
                     return Ok(());
                 }
-                let outcome = pipeline(&engine, &job, disabled).await?;
+                let outcome = pipeline(&engine, job, disabled).await?;
                 if outcome == "failed" {
                     failed.fetch_add(1, Ordering::Relaxed);
                 }
@@ -579,17 +640,156 @@ pub(crate) async fn bisect_forbidden<T: Clone, R>(
     Ok(sent)
 }
 
+/// The steps of `todo` after `step`.
+fn todo_after(todo: &[Step], step: Step) -> impl Iterator<Item = Step> + '_ {
+    todo.iter().copied().skip_while(move |s| *s != step).skip(1)
+}
+
+/// Runs one step and journals how it ended.
+async fn run_step(
+    engine: &Engine,
+    job: &Job,
+    step: Step,
+    disabled: &Option<Disabled>,
+) -> Result<StepEnd, RunError> {
+    let _ = engine.events.send(Event::Step {
+        leaver: job.label.clone(),
+        step: step.as_str(),
+    });
+    let end = match step {
+        Step::Disable => match disabled {
+            Some(Disabled::Done) => StepEnd::Done(json!({})),
+            Some(Disabled::Unchanged) | None => {
+                StepEnd::Unchanged(json!({ "detail": "already disabled" }))
+            }
+            Some(Disabled::Failed(why)) => StepEnd::Failed(why.clone(), json!({})),
+        },
+        Step::RevokeKeys => crate::executor::steps::revoke_keys(engine, job).await?,
+        Step::Reassign => crate::executor::steps::reassign(engine, job).await?,
+        Step::Export => crate::executor::steps::export(engine, job).await?,
+        Step::Archive => crate::executor::steps::archive(engine, job).await?,
+        Step::Audit => crate::executor::steps::audit(engine, job).await?,
+    };
+    engine.end_step(job, step, &end).await?;
+    Ok(end)
+}
+
+/// Why a leaver's pipeline cannot go on past the lock-out.
+enum Unfit {
+    /// The workspace makes the leaver impossible to offboard as written.
+    Invalid(String),
+    /// The portal did not answer.
+    Unreadable(String),
+}
+
+/// Reads the leaver's workspace (and archive folder, once for everybody) and judges
+/// it as the plan would have.
+async fn read_workspace(engine: &Engine, job: &mut Job) -> Result<Result<(), Unfit>, RunError> {
+    let lookup = |answer: Result<Folder, ApiError>| match answer {
+        Ok(f) => Ok(Lookup::Found(f)),
+        Err(ApiError::NotFound { .. }) => Ok(Lookup::Missing),
+        Err(ApiError::Forbidden { message }) => Ok(Lookup::Hidden(
+            message.unwrap_or_else(|| "access denied".into()),
+        )),
+        Err(err) => Err(Unfit::Unreadable(format!(
+            "cannot read the workspace: {err}"
+        ))),
+    };
+    let id = job.leaver.workspace as i64;
+    let workspace = match lookup(engine.read(job, || engine.client.folder(id)).await) {
+        Ok(found) => found,
+        Err(unfit) => return Ok(Err(unfit)),
+    };
+    let archive = match job.leaver.archive_folder {
+        Some(target) => {
+            let target = target as i64;
+            let mut cache = engine.archive_folders.lock().await;
+            if let std::collections::hash_map::Entry::Vacant(entry) = cache.entry(target) {
+                match lookup(engine.read(job, || engine.client.folder(target)).await) {
+                    Ok(found) => {
+                        entry.insert(found);
+                    }
+                    Err(unfit) => return Ok(Err(unfit)),
+                }
+            }
+            cache.get(&target).cloned()
+        }
+        None => None,
+    };
+    if let Some(problem) =
+        crate::plan::workspace_problem(&job.leaver, Some(&workspace), archive.as_ref())
+    {
+        return Ok(Err(Unfit::Invalid(problem)));
+    }
+    job.archive_folder = archive.and_then(|a| a.found().cloned());
+    if let Lookup::Found(folder) = workspace {
+        job.record.workspace_kind = if folder.is_room() { "room" } else { "folder" }.to_owned();
+        job.workspace = Some(folder);
+    }
+    Ok(Ok(()))
+}
+
+/// Ends a leaver found invalid after the lock-out: the journal says why, and the
+/// steps not run are skipped, so the report shows them `invalid` with the reason.
+async fn invalid(
+    engine: &Engine,
+    job: &Job,
+    from: Step,
+    why: String,
+) -> Result<&'static str, RunError> {
+    let mut record = job.record.clone();
+    record.at = now();
+    record.class = "invalid".into();
+    record.reason = Some(why.clone());
+    engine.journal.record(Record::Leaver(record)).await?;
+    for step in job.todo.iter().skip_while(|s| **s != from) {
+        engine
+            .end_step(job, *step, &StepEnd::Skipped(why.clone()))
+            .await?;
+    }
+    let _ = engine.events.send(Event::Finished {
+        leaver: job.label.clone(),
+        outcome: "invalid",
+        error: Some(why),
+    });
+    Ok("invalid")
+}
+
 /// Phase 3 for one leaver: the remaining steps in order; a failed step skips the
 /// rest. Returns `done`, `unchanged` or `failed`.
 async fn pipeline(
     engine: &Engine,
-    job: &Job,
+    mut job: Job,
     disabled: Option<Disabled>,
 ) -> Result<&'static str, RunError> {
     let mut changed = false;
     let mut failure: Option<String> = None;
-    for step in &job.todo {
-        let step = *step;
+    let mut handled = HashSet::new();
+    let todo = job.todo.clone();
+    for step in todo {
+        if step != Step::Disable && job.workspace.is_none() && failure.is_none() {
+            match read_workspace(engine, &mut job).await? {
+                Ok(()) => {
+                    // The kind of workspace is known now: the report takes the
+                    // leaver's last record.
+                    let mut record = job.record.clone();
+                    record.at = now();
+                    engine.journal.record(Record::Leaver(record)).await?;
+                }
+                Err(Unfit::Invalid(why)) => return invalid(engine, &job, step, why).await,
+                Err(Unfit::Unreadable(why)) => {
+                    engine
+                        .end_step(&job, step, &StepEnd::Failed(why.clone(), json!({})))
+                        .await?;
+                    failure = Some(format!("{}: {why}", step.as_str()));
+                    continue;
+                }
+            }
+        }
+        let job = &job;
+        if handled.contains(&step) {
+            continue;
+        }
         if let Some(why) = &failure {
             let why = format!("not run: {why}");
             engine.end_step(job, step, &StepEnd::Skipped(why)).await?;
@@ -604,32 +804,53 @@ async fn pipeline(
             });
             return Ok("interrupted");
         }
-        let _ = engine.events.send(Event::Step {
-            leaver: job.label.clone(),
-            step: step.as_str(),
-        });
-        let end = match step {
-            Step::Disable => match &disabled {
-                Some(Disabled::Done) => StepEnd::Done(json!({})),
-                Some(Disabled::Unchanged) | None => {
-                    StepEnd::Unchanged(json!({ "detail": "already disabled" }))
-                }
-                Some(Disabled::Failed(why)) => StepEnd::Failed(why.clone(), json!({})),
-            },
-            Step::RevokeKeys => crate::executor::steps::revoke_keys(engine, job).await?,
-            Step::Reassign => crate::executor::steps::reassign(engine, job).await?,
-            Step::Export => crate::executor::steps::export(engine, job).await?,
-            Step::Archive => crate::executor::steps::archive(engine, job).await?,
-            Step::Audit => crate::executor::steps::audit(engine, job).await?,
+        // While the reassign job runs on the portal, the workspace is exported and
+        // archived: neither depends on it (the archive step makes the archive owner
+        // the room's owner whoever owns it by then), and the leaver is done a job's
+        // length sooner. They start only once the job runs: taking a room over
+        // earlier would make `reassign/necessary` say there is nothing to move.
+        let beside: Vec<Step> = if step == Step::Reassign {
+            todo_after(&job.todo, step)
+                .filter(|s| matches!(s, Step::Export | Step::Archive))
+                .collect()
+        } else {
+            Vec::new()
         };
-        match &end {
-            // Collecting the audit trail and exporting read; they change nothing on
-            // the portal.
-            StepEnd::Done(_) if !matches!(step, Step::Audit | Step::Export) => changed = true,
-            StepEnd::Done(_) | StepEnd::Unchanged(_) | StepEnd::Skipped(_) => {}
-            StepEnd::Failed(why, _) => failure = Some(format!("{}: {why}", step.as_str())),
+        let main = async {
+            let end = run_step(engine, job, step, &disabled).await;
+            if step == Step::Reassign {
+                job.reassign_started.notify_one();
+            }
+            end
+        };
+        let (end, side) = tokio::join!(main, async {
+            if !beside.is_empty() {
+                job.reassign_started.notified().await;
+            }
+            let mut ends = Vec::new();
+            for other in &beside {
+                let end = run_step(engine, job, *other, &disabled).await?;
+                let failed = matches!(end, StepEnd::Failed(..));
+                ends.push((*other, end));
+                if failed {
+                    break;
+                }
+            }
+            Ok::<_, RunError>(ends)
+        });
+        for (step, end) in std::iter::once((step, end?)).chain(side?) {
+            handled.insert(step);
+            match &end {
+                // Collecting the audit trail and exporting read; they change nothing
+                // on the portal.
+                StepEnd::Done(_) if !matches!(step, Step::Audit | Step::Export) => changed = true,
+                StepEnd::Done(_) | StepEnd::Unchanged(_) | StepEnd::Skipped(_) => {}
+                StepEnd::Failed(why, _) if failure.is_none() => {
+                    failure = Some(format!("{}: {why}", step.as_str()))
+                }
+                StepEnd::Failed(..) => {}
+            }
         }
-        engine.end_step(job, step, &end).await?;
     }
     let outcome = match (&failure, changed) {
         (Some(_), _) => "failed",

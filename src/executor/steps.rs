@@ -66,7 +66,7 @@ async fn send_once<T, F, Fut>(
     engine: &Engine,
     job: &Job,
     step: Step,
-    lane: Lane,
+    lane: Option<Lane>,
     action: &str,
     detail: Value,
     call: F,
@@ -87,7 +87,7 @@ where
             Err(err) if err.is_transient() => err,
             Err(err) => return Ok(Err(err.to_string())),
         };
-        if lane != Lane::Delete {
+        if lane != Some(Lane::Delete) {
             engine.fileops.wait_idle().await;
         }
         match reached().await {
@@ -112,7 +112,12 @@ async fn finish(
 ) -> Result<(), String> {
     match engine.fileops.wait(id).await {
         Ok(op) => match op.failure() {
-            Some(error) => Err(format!("{what} failed: {error}")),
+            // A batched operation fails as a whole when one item does: ours may
+            // still have gone through.
+            Some(error) => match reached().await {
+                Ok(true) => Ok(()),
+                _ => Err(format!("{what} failed: {error}")),
+            },
             None => Ok(()),
         },
         Err(lost) => match reached().await {
@@ -149,7 +154,7 @@ pub async fn revoke_keys(engine: &Engine, job: &Job) -> Result<StepEnd, RunError
             engine,
             job,
             Step::RevokeKeys,
-            Lane::Delete,
+            Some(Lane::Delete),
             &action,
             json!({ "key": key.id, "name": key.name }),
             || engine.client.delete_api_key(&key.id),
@@ -202,6 +207,10 @@ pub async fn reassign(engine: &Engine, job: &Job) -> Result<StepEnd, RunError> {
             "cannot read the reassign progress"
         );
         if let Some(p) = progress {
+            if !p.is_completed {
+                // A job runs already: the export and archive may go ahead.
+                job.reassign_started.notify_one();
+            }
             let p = if p.is_completed {
                 p
             } else {
@@ -249,7 +258,7 @@ pub async fn reassign(engine: &Engine, job: &Job) -> Result<StepEnd, RunError> {
         engine,
         job,
         Step::Reassign,
-        Lane::Once,
+        Some(Lane::Once),
         "POST people/reassign/start",
         json!({ "from": user.id, "to": to.id }),
         || client.reassign_start(&user.id, &to.id, false),
@@ -262,6 +271,7 @@ pub async fn reassign(engine: &Engine, job: &Job) -> Result<StepEnd, RunError> {
     )
     .await?;
     let progress = attempt!(progress, "cannot start the reassign");
+    job.reassign_started.notify_one();
     let last = match progress {
         Some(p) if p.is_completed => Some(p),
         _ => attempt!(wait_for_reassign(engine, job, started).await, "reassign"),
@@ -352,7 +362,7 @@ async fn reassigned_already(engine: &Engine, job: &Job) -> bool {
         .read(job, || engine.client.rooms_owned_by(&job.user.id))
         .await;
     let owns_workspace = job
-        .workspace
+        .workspace()
         .owner_id()
         .is_some_and(|id| same_id(id, &job.user.id));
     matches!(owned, Ok(0)) && !owns_workspace
@@ -361,7 +371,7 @@ async fn reassigned_already(engine: &Engine, job: &Job) -> bool {
 // --- export -----------------------------------------------------------------------
 
 pub async fn export(engine: &Engine, job: &Job) -> Result<StepEnd, RunError> {
-    let workspace = job.workspace.id;
+    let workspace = job.workspace().id;
     let folders = [workspace];
     if job.in_doubt.contains(&Step::Export) {
         engine.fileops.wait_idle().await;
@@ -376,7 +386,7 @@ pub async fn export(engine: &Engine, job: &Job) -> Result<StepEnd, RunError> {
             .write(
                 job,
                 Step::Export,
-                Lane::Write,
+                Some(Lane::Write),
                 "PUT files/fileops/bulkdownload",
                 json!({ "folder": workspace }),
                 || engine.client.bulk_download(&folders),
@@ -442,7 +452,7 @@ pub fn hex(bytes: &[u8]) -> String {
 
 pub async fn archive(engine: &Engine, job: &Job) -> Result<StepEnd, RunError> {
     let in_doubt = job.in_doubt.contains(&Step::Archive);
-    let mut workspace = job.workspace.clone();
+    let mut workspace = job.workspace().clone();
     if in_doubt {
         // An operation of the earlier session may still run; then see where things are.
         engine.fileops.wait_idle().await;
@@ -505,7 +515,7 @@ async fn archive_room(engine: &Engine, job: &Job, room: &Folder) -> Result<StepE
             engine,
             job,
             step,
-            Lane::Once,
+            Some(Lane::Once),
             "PUT files/rooms/{id}/unarchive",
             json!({ "room": room.id }),
             || client.unarchive_room(room.id),
@@ -541,16 +551,16 @@ async fn archive_room(engine: &Engine, job: &Job, room: &Folder) -> Result<StepE
         new_owners.push(&caller);
         new_owners.push(&archive_owner);
     }
-    let rooms = [room.id];
     for new_owner in &new_owners {
+        // Batched with other leavers' rooms going to the same owner.
         let answer = engine
             .write(
                 job,
                 step,
-                Lane::Write,
+                None,
                 "POST files/owner",
                 json!({ "room": room.id, "owner": new_owner }),
-                || client.change_room_owner(&rooms, new_owner),
+                || engine.owners.submit(new_owner, room.id),
             )
             .await?;
         attempt!(answer, "cannot change the room's owner");
@@ -568,7 +578,7 @@ async fn archive_room(engine: &Engine, job: &Job, room: &Folder) -> Result<StepE
             engine,
             job,
             step,
-            Lane::Once,
+            Some(Lane::Once),
             "PUT files/rooms/{id}/share",
             json!({ "room": room.id, "members": changes.iter().map(|(id, a)| json!({"id": id, "access": a})).collect::<Vec<_>>() }),
             || client.set_room_members(room.id, &changes),
@@ -601,7 +611,7 @@ async fn archive_room(engine: &Engine, job: &Job, room: &Folder) -> Result<StepE
         engine,
         job,
         step,
-        Lane::Once,
+        Some(Lane::Once),
         "PUT files/rooms/{id}/archive",
         json!({ "room": room.id }),
         || client.archive_room(room.id),
@@ -707,7 +717,7 @@ async fn archive_folder(engine: &Engine, job: &Job, folder: &Folder) -> Result<S
     });
     let moved = folder.parent_id == Some(target.id);
     if !moved {
-        let folders = [folder.id];
+        let destination = target.id.to_string();
         let moved_now = async || {
             let now = engine.read(job, || engine.client.folder(folder.id)).await?;
             Ok(now.parent_id == Some(target.id))
@@ -716,10 +726,11 @@ async fn archive_folder(engine: &Engine, job: &Job, folder: &Folder) -> Result<S
             engine,
             job,
             Step::Archive,
-            Lane::Once,
+            // Batched with other leavers' folders going to the same archive.
+            None,
             "PUT files/fileops/move",
             json!({ "folder": folder.id, "to": target.id }),
-            || engine.client.move_folders(&folders, target.id),
+            || engine.moves.submit(&destination, folder.id),
             &moved_now,
         )
         .await?;

@@ -46,7 +46,7 @@ pub async fn show(mut events: UnboundedReceiver<Event>, terminal: bool, pacer: A
                 running.remove(&leaver);
                 finished += 1;
                 match outcome {
-                    "failed" => failed += 1,
+                    "failed" | "invalid" => failed += 1,
                     "interrupted" => {}
                     _ => done += 1,
                 }
