@@ -270,7 +270,7 @@ pub async fn apply_manifest(apply: Apply) -> u8 {
             return exit::INVALID;
         }
     };
-    let past = Past::of(&replay);
+    let past = Past::of(&replay, &apply.run_dir);
     let open = replay.open_intents().len();
     if open > 0 {
         eprintln!(

@@ -54,8 +54,11 @@ pub struct Past {
 }
 
 impl Past {
-    pub fn of(replay: &Replay) -> Self {
+    /// What the journal says, with one check of the files it names: an export
+    /// counts as done only while its zip is in `run_dir` with the recorded sha256.
+    pub fn of(replay: &Replay, run_dir: &std::path::Path) -> Self {
         let mut past = Past::default();
+        let mut exports: HashMap<String, Value> = HashMap::new();
         for record in &replay.records {
             match record {
                 Record::Intent { leaver, step, .. } => {
@@ -65,13 +68,35 @@ impl Past {
                     leaver,
                     step,
                     status,
+                    detail,
                     ..
                 } if is_final(status) => {
+                    if step == Step::Export.as_str() {
+                        exports.insert(leaver.clone(), detail.clone());
+                    }
                     let key = (leaver.clone(), step.clone());
                     past.in_doubt.remove(&key);
                     past.finals.insert(key, status.clone());
                 }
                 _ => {}
+            }
+        }
+        for (leaver, detail) in exports {
+            let key = (leaver, Step::Export.as_str().to_owned());
+            if past.finals.get(&key).map(String::as_str) != Some(step_status::DONE) {
+                continue;
+            }
+            let intact = detail["path"]
+                .as_str()
+                .and_then(|path| std::fs::read(run_dir.join(path)).ok())
+                .is_some_and(|bytes| {
+                    use sha2::Digest;
+                    Some(crate::executor::steps::hex(&sha2::Sha256::digest(&bytes)).as_str())
+                        == detail["sha256"].as_str()
+                });
+            if !intact {
+                // Gone or changed since: download it again.
+                past.finals.remove(&key);
             }
         }
         past

@@ -322,6 +322,28 @@ async fn rooms_and_folders_are_offboarded_and_a_second_apply_writes_nothing() {
         "resuming a finished run writes nothing"
     );
     assert_eq!(self::report(&run_dir)["run"]["totals"]["done"], 3);
+
+    // An export whose zip went missing is downloaded again, and only that.
+    let zip_path = run_dir.join(
+        kai["steps"].as_array().unwrap()[3]["detail"]["path"]
+            .as_str()
+            .unwrap(),
+    );
+    std::fs::remove_file(&zip_path).unwrap();
+    let stats_before = sim.stats();
+    let args = [
+        manifest.to_str().unwrap(),
+        "--yes",
+        "--run-dir",
+        run_dir.to_str().unwrap(),
+    ];
+    let again = apply(&sim, &args).await;
+    assert_eq!(again.code, 0, "{}", again.transcript());
+    assert_eq!(
+        write_routes(&sim, &stats_before),
+        vec!["PUT /api/2.0/files/fileops/bulkdownload".to_owned()]
+    );
+    assert!(zip_path.exists());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
