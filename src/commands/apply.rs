@@ -285,12 +285,15 @@ pub async fn apply_manifest(apply: Apply) -> u8 {
     let journal = journal.share();
 
     let cancel = CancellationToken::new();
+    let (events, receiver) = mpsc::unbounded_channel();
     let interrupt = cancel.clone();
-    tokio::spawn(async move {
+    let notices = events.clone();
+    let signals = tokio::spawn(async move {
         if tokio::signal::ctrl_c().await.is_ok() {
-            eprintln!(
-                "interrupted: no new work starts; calls in flight finish and are journaled (Ctrl-C again stops at once)"
-            );
+            // Through the progress display, so the bar is not torn.
+            let _ = notices.send(crate::executor::run::Event::Notice(
+                "interrupted: no new work starts; calls in flight finish and are journaled (Ctrl-C again stops at once)".into(),
+            ));
             interrupt.cancel();
             if tokio::signal::ctrl_c().await.is_ok() {
                 // The journal is fsynced record by record: it replays as it stands.
@@ -298,7 +301,6 @@ pub async fn apply_manifest(apply: Apply) -> u8 {
             }
         }
     });
-    let (events, receiver) = mpsc::unbounded_channel();
     let progress = tokio::spawn(crate::report::progress::show(
         receiver,
         apply.terminal,
@@ -330,6 +332,10 @@ pub async fn apply_manifest(apply: Apply) -> u8 {
     )
     .await;
     drop(engine);
+    // The signal task holds a sender of the progress display: end it so the
+    // display sees the end of the run.
+    signals.abort();
+    let _ = signals.await;
     let _ = progress.await;
     let counters = SessionCounters {
         requests: pacer.counters.attempts.load(Ordering::Relaxed),

@@ -135,6 +135,8 @@ pub enum Event {
     Started { leavers: usize },
     /// A step began.
     Step { leaver: String, step: &'static str },
+    /// A message for the person watching (printed above the progress bar).
+    Notice(String),
     /// A leaver's pipeline ended: `done`, `unchanged` or `failed`.
     Finished {
         leaver: String,

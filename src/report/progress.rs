@@ -38,6 +38,10 @@ pub async fn show(mut events: UnboundedReceiver<Event>, terminal: bool, pacer: A
             Event::Step { leaver, .. } => {
                 running.insert(leaver);
             }
+            Event::Notice(text) => match &bar {
+                Some(bar) => bar.println(text),
+                None => eprintln!("{text}"),
+            },
             Event::Finished {
                 leaver,
                 outcome,
