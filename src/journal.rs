@@ -288,10 +288,21 @@ impl Journal {
         }
         let path = self.path.clone();
         let err = |source| JournalError::Io { path, source };
-        self.file
+        let good = self.file.stream_position().map_err(err.clone())?;
+        let written = self
+            .file
             .write_all(&lines)
-            .and_then(|()| self.file.sync_data())
-            .map_err(err)
+            .and_then(|()| self.file.sync_data());
+        if let Err(source) = written {
+            // Leave no half record behind for later records to follow: cut back to
+            // where this write began (best effort: the disk may be gone).
+            let _ = self
+                .file
+                .set_len(good)
+                .and_then(|()| self.file.seek(SeekFrom::Start(good)).map(|_| ()));
+            return Err(err(source));
+        }
+        Ok(())
     }
 
     /// Hands the journal to a writer thread shared by every task of a run.
@@ -552,14 +563,23 @@ impl SharedJournal {
         std::thread::Builder::new()
             .name("journal".into())
             .spawn(move || {
+                // After a failed write nothing more is written: the journal ends
+                // with the last record that is surely on disk.
+                let mut broken: Option<(io::ErrorKind, String)> = None;
                 while let Ok(first) = receiver.recv() {
                     let mut batch = vec![first];
                     batch.extend(receiver.try_iter());
                     let (records, replies): (Vec<Record>, Vec<Reply>) = batch.into_iter().unzip();
-                    let result = journal.append_all(&records).map_err(|err| match err {
-                        JournalError::Io { source, .. } => (source.kind(), source.to_string()),
-                        other => (io::ErrorKind::Other, other.to_string()),
-                    });
+                    let result = match &broken {
+                        Some(failure) => Err(failure.clone()),
+                        None => journal.append_all(&records).map_err(|err| match err {
+                            JournalError::Io { source, .. } => (source.kind(), source.to_string()),
+                            other => (io::ErrorKind::Other, other.to_string()),
+                        }),
+                    };
+                    if let Err(failure) = &result {
+                        broken = Some(failure.clone());
+                    }
                     for reply in replies {
                         let _ = reply.send(result.clone());
                     }

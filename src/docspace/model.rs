@@ -156,6 +156,8 @@ pub struct FileEntry {
     pub title: String,
     #[serde(default)]
     pub folder_id: Option<i64>,
+    #[serde(default)]
+    pub created_by: Option<EmployeeRef>,
 }
 
 /// `FolderContentDto`.

@@ -82,9 +82,9 @@ impl<R: Clone + Send + 'static> Batcher<R> {
     }
 }
 
-/// One call for the batch. When a batch of several fails for a reason other than a
-/// passing one (one room the key may not change fails the whole call), each item is
-/// sent on its own, so only the culprit fails.
+/// One call for the batch. When the portal refuses a batch of several (one room
+/// the key may not change fails the whole call), each item is sent on its own, so
+/// only the culprit fails.
 async fn send_batch<R, F, Fut>(send: Arc<F>, target: String, requests: Vec<Request<R>>)
 where
     R: Clone,
@@ -98,7 +98,16 @@ where
                 let _ = request.reply.send(Ok(answer.clone()));
             }
         }
-        Err(err) if requests.len() > 1 && !err.is_transient() => {
+        // Refused as a whole (4xx: nothing happened): each item on its own, so only
+        // the culprit fails. Anything else may have been acted on: no resend here;
+        // the steps settle it by reading the portal.
+        Err(
+            err @ (ApiError::BadRequest { .. }
+            | ApiError::Forbidden { .. }
+            | ApiError::NotFound { .. }
+            | ApiError::Validation { .. }),
+        ) if requests.len() > 1 => {
+            let _ = err;
             for request in requests {
                 let answer = send(target.clone(), vec![request.item]).await;
                 let _ = request.reply.send(answer);

@@ -33,6 +33,9 @@ struct State {
     unseen: HashMap<String, u32>,
 }
 
+/// A file operation still running after this long is reported as failed.
+const OPERATION_DEADLINE: Duration = Duration::from_secs(30 * 60);
+
 /// Listings in a row without an awaited operation before it counts as vanished.
 const VANISHED_AFTER: u32 = 3;
 
@@ -67,14 +70,22 @@ impl FileOps {
             receiver
         };
         self.wake.notify_one();
-        receiver
-            .await
-            .unwrap_or_else(|_| Err("the file-operation watcher stopped".into()))
+        match tokio::time::timeout(OPERATION_DEADLINE, receiver).await {
+            Ok(answer) => {
+                answer.unwrap_or_else(|_| Err("the file-operation watcher stopped".into()))
+            }
+            Err(_) => Err(format!(
+                "operation {id} did not finish within {} minutes",
+                OPERATION_DEADLINE.as_secs() / 60
+            )),
+        }
     }
 
     /// Waits until a listing shows none of the caller's operations running (used
-    /// when resuming a write whose operation may still be under way).
-    pub async fn wait_idle(&self) {
+    /// when resuming a write whose operation may still be under way), at most
+    /// `limit`: other operations of the same user (a download in the web client)
+    /// may run for long.
+    pub async fn wait_idle(&self, limit: Duration) {
         let (sender, receiver) = oneshot::channel();
         self.state
             .lock()
@@ -82,7 +93,7 @@ impl FileOps {
             .idle_waiters
             .push(sender);
         self.wake.notify_one();
-        let _ = receiver.await;
+        let _ = tokio::time::timeout(limit, receiver).await;
     }
 
     fn busy(&self) -> bool {

@@ -75,7 +75,11 @@ impl Past {
                         exports.insert(leaver.clone(), detail.clone());
                     }
                     let key = (leaver.clone(), step.clone());
-                    past.in_doubt.remove(&key);
+                    // A skipped step did nothing: a write an earlier session left in
+                    // doubt is still in doubt.
+                    if status != step_status::SKIPPED {
+                        past.in_doubt.remove(&key);
+                    }
                     past.finals.insert(key, status.clone());
                 }
                 _ => {}
@@ -185,6 +189,8 @@ pub struct Engine {
     pub(crate) owners: Batcher<()>,
     /// `PUT files/fileops/move` for many folders at once, by destination.
     pub(crate) moves: Batcher<Vec<Operation>>,
+    /// One bulk download at a time (DocSpace refuses a second one per user).
+    pub(crate) exports: tokio::sync::Semaphore,
     /// Archive folders, read once for all the leavers that share them.
     pub(crate) archive_folders: tokio::sync::Mutex<HashMap<i64, Lookup<Folder>>>,
 }
@@ -213,6 +219,14 @@ pub struct Job {
     /// archive wait for it, so they never change what `reassign/necessary` and the
     /// job see before the job has started.
     pub reassign_started: tokio::sync::Notify,
+    /// Set when the reassign job really runs: only then do export and archive go
+    /// beside it. A reassign that ends without a job leaves them to run after it
+    /// (and be skipped when it failed).
+    pub reassign_running: std::sync::atomic::AtomicBool,
+    /// An earlier session started a reassign that is not known to have finished
+    /// (failed, or in doubt): start it again rather than trust the portal's
+    /// "nothing to reassign", which an archived room can make true too early.
+    pub retry_reassign: bool,
 }
 
 impl Job {
@@ -288,6 +302,7 @@ impl Engine {
             reassign_millis: AtomicU64::new(0),
             owners,
             moves,
+            exports: tokio::sync::Semaphore::new(1),
             archive_folders: tokio::sync::Mutex::new(HashMap::new()),
             longest_audit_days: manifest
                 .leavers
@@ -486,6 +501,9 @@ pub async fn execute(
             tally: Tally::default(),
             calls: AtomicU64::new(0),
             reassign_started: tokio::sync::Notify::new(),
+            reassign_running: std::sync::atomic::AtomicBool::new(false),
+            retry_reassign: past.status(&label, Step::Reassign) == Some(step_status::FAILED)
+                || past.in_doubt(&label, Step::Reassign),
         });
     }
     let _ = engine.events.send(Event::Started {
@@ -509,7 +527,14 @@ pub async fn execute(
                 if engine.cancel.is_cancelled() {
                     return Ok(());
                 }
-                let outcome = pipeline(&engine, job, disabled).await?;
+                let outcome = match pipeline(&engine, job, disabled).await {
+                    Ok(outcome) => outcome,
+                    Err(err) => {
+                        // The journal failed: no more work may start.
+                        engine.cancel.cancel();
+                        return Err(err);
+                    }
+                };
                 if outcome == "failed" {
                     failed.fetch_add(1, Ordering::Relaxed);
                 }
@@ -566,6 +591,27 @@ async fn lock_out(
     for outcome in outcomes {
         results.extend(outcome?);
     }
+    // Journaled here, not in the pipelines: a leaver whose pipeline never starts
+    // (Ctrl-C) is still on record as locked out.
+    let ends = jobs
+        .iter()
+        .filter(|j| j.todo.contains(&Step::Disable))
+        .map(|job| {
+            let end = match results.get(&job.label) {
+                Some(Disabled::Done) => StepEnd::Done(json!({})),
+                // Disabled by the write an earlier session left in doubt.
+                Some(Disabled::Unchanged) if job.in_doubt.contains(&Step::Disable) => {
+                    StepEnd::Done(json!({}))
+                }
+                Some(Disabled::Unchanged) | None => {
+                    StepEnd::Unchanged(json!({ "detail": "already disabled" }))
+                }
+                Some(Disabled::Failed(why)) => StepEnd::Failed(why.clone(), json!({})),
+            };
+            async move { engine.end_step(job, Step::Disable, &end).await }
+        });
+    // Together, so they share fsyncs.
+    futures_util::future::try_join_all(ends).await?;
     Ok(results)
 }
 
@@ -789,10 +835,20 @@ async fn pipeline(
     mut job: Job,
     disabled: Option<Disabled>,
 ) -> Result<&'static str, RunError> {
-    let mut changed = false;
-    let mut failure: Option<String> = None;
+    // The lock-out journaled the disable step already.
+    let mut changed = matches!(disabled, Some(Disabled::Done))
+        || (matches!(disabled, Some(Disabled::Unchanged)) && job.in_doubt.contains(&Step::Disable));
+    let mut failure: Option<String> = match &disabled {
+        Some(Disabled::Failed(why)) => Some(format!("disable: {why}")),
+        _ => None,
+    };
     let mut handled = HashSet::new();
-    let todo = job.todo.clone();
+    let todo: Vec<Step> = job
+        .todo
+        .iter()
+        .copied()
+        .filter(|s| *s != Step::Disable)
+        .collect();
     for step in todo {
         if step != Step::Disable && job.workspace.is_none() && failure.is_none() {
             match read_workspace(engine, &mut job).await? {
@@ -851,11 +907,20 @@ async fn pipeline(
             end
         };
         let (end, side) = tokio::join!(main, async {
-            if !beside.is_empty() {
-                job.reassign_started.notified().await;
+            if beside.is_empty() {
+                return Ok(Vec::new());
+            }
+            job.reassign_started.notified().await;
+            if !job.reassign_running.load(Ordering::Acquire) {
+                // No job runs (nothing to move, or it could not start): the loop
+                // runs them after the reassign, as usual.
+                return Ok(Vec::new());
             }
             let mut ends = Vec::new();
             for other in &beside {
+                if engine.cancel.is_cancelled() {
+                    break;
+                }
                 let end = run_step(engine, job, *other, &disabled).await?;
                 let failed = matches!(end, StepEnd::Failed(..));
                 ends.push((*other, end));

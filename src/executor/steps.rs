@@ -53,6 +53,10 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     file.commit()
 }
 
+/// How long a step waits for the caller's running file operations to settle before
+/// it looks at the portal anyway.
+const SETTLE_WAIT: Duration = Duration::from_secs(120);
+
 /// How often a write that must not happen twice is sent before the step gives up,
 /// each time only after the portal showed it had not happened.
 const ONCE_TRIES: u32 = 5;
@@ -88,7 +92,7 @@ where
             Err(err) => return Ok(Err(err.to_string())),
         };
         if lane != Some(Lane::Delete) {
-            engine.fileops.wait_idle().await;
+            engine.fileops.wait_idle(SETTLE_WAIT).await;
         }
         match reached().await {
             Ok(true) => return Ok(Ok(None)),
@@ -106,11 +110,17 @@ where
 /// dropped answer lost it, `reached` looks at the portal instead.
 async fn finish(
     engine: &Engine,
-    id: &str,
+    started: &crate::docspace::model::Operation,
     what: &str,
     reached: impl AsyncFn() -> Result<bool, crate::docspace::ApiError>,
 ) -> Result<(), String> {
-    match engine.fileops.wait(id).await {
+    // Finished already in the answer that started it: that was its one read.
+    let finished = if started.finished {
+        Ok(started.clone())
+    } else {
+        engine.fileops.wait(&started.id).await
+    };
+    match finished {
         Ok(op) => match op.failure() {
             // A batched operation fails as a whole when one item does: ours may
             // still have gone through.
@@ -189,6 +199,9 @@ pub async fn revoke_keys(engine: &Engine, job: &Job) -> Result<StepEnd, RunError
 /// Bounds for the wait before the first progress poll.
 const REASSIGN_FIRST_POLL: Duration = Duration::from_secs(2);
 const REASSIGN_MIN_POLL: Duration = Duration::from_millis(100);
+/// A reassign job still running after this long is reported as failed (the next
+/// run looks at it again).
+const REASSIGN_DEADLINE: Duration = Duration::from_secs(30 * 60);
 const REASSIGN_MAX_POLL: Duration = Duration::from_secs(5);
 
 pub async fn reassign(engine: &Engine, job: &Job) -> Result<StepEnd, RunError> {
@@ -209,6 +222,7 @@ pub async fn reassign(engine: &Engine, job: &Job) -> Result<StepEnd, RunError> {
         if let Some(p) = progress {
             if !p.is_completed {
                 // A job runs already: the export and archive may go ahead.
+                job.reassign_running.store(true, Ordering::Release);
                 job.reassign_started.notify_one();
             }
             let p = if p.is_completed {
@@ -236,7 +250,7 @@ pub async fn reassign(engine: &Engine, job: &Job) -> Result<StepEnd, RunError> {
             .await,
         "cannot ask whether data needs reassigning"
     );
-    if !necessary {
+    if !necessary && !job.retry_reassign {
         return Ok(if in_doubt {
             StepEnd::Done(detail)
         } else {
@@ -245,7 +259,7 @@ pub async fn reassign(engine: &Engine, job: &Job) -> Result<StepEnd, RunError> {
     }
     // `necessary` stays true after a reassign while the leaver is still a room
     // member: a leaver disabled before this session who owns no room is done.
-    if (in_doubt || user.is_disabled()) && reassigned_already(engine, job).await {
+    if !job.retry_reassign && user.is_disabled() && reassigned_already(engine, job).await {
         return Ok(if in_doubt {
             StepEnd::Done(detail)
         } else {
@@ -271,6 +285,7 @@ pub async fn reassign(engine: &Engine, job: &Job) -> Result<StepEnd, RunError> {
     )
     .await?;
     let progress = attempt!(progress, "cannot start the reassign");
+    job.reassign_running.store(true, Ordering::Release);
     job.reassign_started.notify_one();
     let last = match progress {
         Some(p) if p.is_completed => Some(p),
@@ -321,6 +336,15 @@ async fn wait_for_reassign(
         left + left / 10 + Duration::from_millis(50)
     };
     loop {
+        if started.elapsed() > REASSIGN_DEADLINE {
+            return Err(crate::docspace::ApiError::UnexpectedShape {
+                status: 0,
+                detail: format!(
+                    "the job did not finish within {} minutes",
+                    REASSIGN_DEADLINE.as_secs() / 60
+                ),
+            });
+        }
         tokio::time::sleep(wait.clamp(REASSIGN_MIN_POLL, REASSIGN_MAX_POLL)).await;
         let progress = engine
             .read(job, || engine.client.reassign_progress(&job.user.id))
@@ -361,11 +385,27 @@ async fn reassigned_already(engine: &Engine, job: &Job) -> bool {
     let owned = engine
         .read(job, || engine.client.rooms_owned_by(&job.user.id))
         .await;
-    let owns_workspace = job
-        .workspace()
+    let workspace = job.workspace();
+    let owns_workspace = workspace
         .owner_id()
         .is_some_and(|id| same_id(id, &job.user.id));
-    matches!(owned, Ok(0)) && !owns_workspace
+    if !matches!(owned, Ok(0)) || owns_workspace {
+        return false;
+    }
+    // Their files in the workspace went to the archive owner too (an archived or
+    // taken-over room alone proves nothing: the archive step re-owns the room).
+    let contents = engine
+        .read(job, || engine.client.folder_contents(workspace.id, 0))
+        .await;
+    contents.is_ok_and(|c| {
+        let theirs = |id: &str| same_id(id, &job.user.id);
+        c.files
+            .iter()
+            .all(|f| f.created_by.as_ref().is_none_or(|by| !theirs(&by.id)))
+            && c.folders
+                .iter()
+                .all(|f| f.owner_id().is_none_or(|id| !theirs(id)))
+    })
 }
 
 // --- export -----------------------------------------------------------------------
@@ -374,11 +414,18 @@ pub async fn export(engine: &Engine, job: &Job) -> Result<StepEnd, RunError> {
     let workspace = job.workspace().id;
     let folders = [workspace];
     if job.in_doubt.contains(&Step::Export) {
-        engine.fileops.wait_idle().await;
+        engine.fileops.wait_idle(SETTLE_WAIT).await;
     }
     // The finished record and the archive link are each good for one read: when a
     // dropped answer loses either, the download is started again (it changes nothing
     // on the portal).
+    // DocSpace runs one bulk download per user at a time ("Too many downloads."):
+    // exports of the run take turns.
+    let _turn = engine
+        .exports
+        .acquire()
+        .await
+        .expect("the export semaphore is never closed");
     let mut tries = 0;
     let bytes = loop {
         tries += 1;
@@ -399,7 +446,12 @@ pub async fn export(engine: &Engine, job: &Job) -> Result<StepEnd, RunError> {
                 json!({}),
             ));
         };
-        let finished = match engine.fileops.wait(&started.id).await {
+        let finished = if started.finished {
+            Ok(started)
+        } else {
+            engine.fileops.wait(&started.id).await
+        };
+        let finished = match finished {
             Ok(finished) => finished,
             Err(_) if tries < ONCE_TRIES => continue,
             Err(lost) => return Ok(StepEnd::Failed(format!("download: {lost}"), json!({}))),
@@ -455,7 +507,7 @@ pub async fn archive(engine: &Engine, job: &Job) -> Result<StepEnd, RunError> {
     let mut workspace = job.workspace().clone();
     if in_doubt {
         // An operation of the earlier session may still run; then see where things are.
-        engine.fileops.wait_idle().await;
+        engine.fileops.wait_idle(SETTLE_WAIT).await;
         workspace = attempt!(
             engine
                 .read(job, || engine.client.folder(workspace.id))
@@ -524,7 +576,7 @@ async fn archive_room(engine: &Engine, job: &Job, room: &Folder) -> Result<StepE
         .await?;
         if let Some(started) = attempt!(started, "cannot unarchive the room") {
             attempt!(
-                finish(engine, &started.id, "unarchiving", &unarchived).await,
+                finish(engine, &started, "unarchiving", &unarchived).await,
                 "unarchive"
             );
         }
@@ -620,7 +672,7 @@ async fn archive_room(engine: &Engine, job: &Job, room: &Folder) -> Result<StepE
     .await?;
     if let Some(started) = attempt!(started, "cannot archive the room") {
         attempt!(
-            finish(engine, &started.id, "archiving", &archived).await,
+            finish(engine, &started, "archiving", &archived).await,
             "archive"
         );
     }
@@ -742,10 +794,7 @@ async fn archive_folder(engine: &Engine, job: &Job, folder: &Folder) -> Result<S
                     json!({}),
                 ));
             };
-            attempt!(
-                finish(engine, &started.id, "moving", &moved_now).await,
-                "move"
-            );
+            attempt!(finish(engine, &started, "moving", &moved_now).await, "move");
         }
     }
     detail["warnings"] = json!(archive_grants(engine, job, target).await);
