@@ -22,7 +22,6 @@ use crate::journal::{FORMAT, Journal, Record, RunHeader, SessionCounters, now, r
 use crate::manifest::{Diagnostic, Manifest, UserRef};
 use crate::plan::{Outcome, plan};
 use crate::report::run as run_report;
-use crate::settings::{self, KEY_VARIABLE};
 
 /// Everything `apply` needs once the command line is read.
 pub struct Apply {
@@ -46,37 +45,13 @@ pub fn run(args: &ApplyArgs) -> u8 {
     let Some((manifest, manifest_sha256)) = checked_manifest(&args.manifest) else {
         return exit::INVALID;
     };
-    let connection = match settings::connection(
+    let Ok((client, protect)) = super::portal_client(
         args.portal.as_deref(),
         args.api_key_file.as_deref(),
-        std::env::var(KEY_VARIABLE).ok(),
-    ) {
-        Ok(c) => c,
-        Err(err) => {
-            eprintln!("error: {err}");
-            if let Some(hint) = err.hint() {
-                eprintln!("hint: {hint}");
-            }
-            return exit::INVALID;
-        }
+        &args.protect,
+    ) else {
+        return exit::INVALID;
     };
-    let client = match Client::new(&connection) {
-        Ok(client) => client,
-        Err(err) => {
-            eprintln!("error: {err}");
-            return exit::INVALID;
-        }
-    };
-    let mut protect = Vec::new();
-    for value in &args.protect {
-        match UserRef::parse(value.trim()) {
-            Some(user) => protect.push(user),
-            None => {
-                eprintln!("error: --protect `{value}` is neither an email address nor a user id");
-                return exit::INVALID;
-            }
-        }
-    }
     let on_terminal = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
     if !args.yes && !on_terminal {
         eprintln!("error: apply changes the portal and there is no terminal to confirm on");
@@ -108,15 +83,8 @@ pub fn run(args: &ApplyArgs) -> u8 {
         },
         terminal: std::io::stderr().is_terminal(),
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(err) => {
-            eprintln!("error: cannot start the async runtime: {err}");
-            return exit::FAILED;
-        }
+    let Some(runtime) = super::runtime(true) else {
+        return exit::FAILED;
     };
     runtime.block_on(apply_manifest(apply))
 }

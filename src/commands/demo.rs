@@ -18,15 +18,8 @@ use crate::exit;
 const EXAMPLE: &str = include_str!("../../manifests/example.yaml");
 
 pub fn run(args: &DemoArgs) -> u8 {
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(err) => {
-            eprintln!("error: cannot start the async runtime: {err}");
-            return exit::FAILED;
-        }
+    let Some(runtime) = super::runtime(true) else {
+        return exit::FAILED;
     };
     runtime.block_on(demo(args))
 }

@@ -26,3 +26,54 @@ pub fn run(cli: Cli) -> u8 {
         Command::Sim(args) => sim::run(&args),
     }
 }
+
+/// The portal client and the `--protect` accounts of `plan` and `apply`. A problem
+/// is printed (`error:` and `hint:`) and comes back as `Err`.
+pub(crate) fn portal_client(
+    portal: Option<&str>,
+    api_key_file: Option<&std::path::Path>,
+    protect: &[String],
+) -> Result<(crate::docspace::Client, Vec<crate::manifest::UserRef>), ()> {
+    let connection = crate::settings::connection(
+        portal,
+        api_key_file,
+        std::env::var(crate::settings::KEY_VARIABLE).ok(),
+    )
+    .map_err(|err| {
+        eprintln!("error: {err}");
+        if let Some(hint) = err.hint() {
+            eprintln!("hint: {hint}");
+        }
+    })?;
+    let client = crate::docspace::Client::new(&connection).map_err(|err| {
+        eprintln!("error: {err}");
+    })?;
+    let mut accounts = Vec::new();
+    for value in protect {
+        match crate::manifest::UserRef::parse(value.trim()) {
+            Some(user) => accounts.push(user),
+            None => {
+                eprintln!("error: --protect `{value}` is neither an email address nor a user id");
+                return Err(());
+            }
+        }
+    }
+    Ok((client, accounts))
+}
+
+/// The async runtime of a command (multi-threaded when it runs many things at
+/// once); a failure is printed.
+pub(crate) fn runtime(multi_thread: bool) -> Option<tokio::runtime::Runtime> {
+    let mut builder = if multi_thread {
+        tokio::runtime::Builder::new_multi_thread()
+    } else {
+        tokio::runtime::Builder::new_current_thread()
+    };
+    match builder.enable_all().build() {
+        Ok(runtime) => Some(runtime),
+        Err(err) => {
+            eprintln!("error: cannot start the async runtime: {err}");
+            None
+        }
+    }
+}

@@ -15,7 +15,6 @@ use crate::exit;
 use crate::manifest::{Diagnostic, Manifest, Step, UserRef};
 use crate::plan::{AuditAccess, Lookup, Observed, Outcome, Plan, group_key, plan};
 use crate::report::plan as plan_report;
-use crate::settings::{self, KEY_VARIABLE};
 
 /// Why the plan could not be made (beyond an invalid manifest).
 #[derive(Debug, thiserror::Error)]
@@ -63,47 +62,16 @@ pub fn run(args: &PlanArgs) -> u8 {
         );
         return error_code(exit::INVALID);
     };
-    let connection = match settings::connection(
+    let Ok((client, protect)) = super::portal_client(
         args.portal.as_deref(),
         args.api_key_file.as_deref(),
-        std::env::var(KEY_VARIABLE).ok(),
-    ) {
-        Ok(c) => c,
-        Err(err) => {
-            eprintln!("error: {err}");
-            if let Some(hint) = err.hint() {
-                eprintln!("hint: {hint}");
-            }
-            return error_code(exit::INVALID);
-        }
+        &args.protect,
+    ) else {
+        return error_code(exit::INVALID);
     };
-    let client = match Client::new(&connection) {
-        Ok(client) => client,
-        Err(err) => {
-            eprintln!("error: {err}");
-            return error_code(exit::INVALID);
-        }
+    let Some(runtime) = super::runtime(false) else {
+        return exit::FAILED;
     };
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(err) => {
-            eprintln!("error: cannot start the async runtime: {err}");
-            return exit::FAILED;
-        }
-    };
-    let mut protect = Vec::new();
-    for value in &args.protect {
-        match UserRef::parse(value.trim()) {
-            Some(user) => protect.push(user),
-            None => {
-                eprintln!("error: --protect `{value}` is neither an email address nor a user id");
-                return error_code(exit::INVALID);
-            }
-        }
-    }
     let pacer = Pacer::new(&PacerConfig {
         per_minute: args.rate_limit_per_minute,
         ..PacerConfig::default()

@@ -29,15 +29,8 @@ pub fn run(args: &SimArgs) -> u8 {
         faults: args.faults.clone().unwrap_or_default(),
         ..Config::default()
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(err) => {
-            eprintln!("error: cannot start the async runtime: {err}");
-            return exit::FAILED;
-        }
+    let Some(runtime) = super::runtime(true) else {
+        return exit::FAILED;
     };
     runtime.block_on(serve(config, source, args))
 }

@@ -55,6 +55,16 @@ async fn apply(sim: &SimHandle, args: &[&str]) -> Run {
 }
 
 /// report.json of a run directory, checked against schemas/report.schema.json.
+/// `MANIFEST --yes --run-dir RUN_DIR`.
+fn yes<'a>(manifest: &'a Path, run_dir: &'a Path) -> Vec<&'a str> {
+    vec![
+        manifest.to_str().unwrap(),
+        "--yes",
+        "--run-dir",
+        run_dir.to_str().unwrap(),
+    ]
+}
+
 fn report(run_dir: &Path) -> Value {
     let report: Value =
         serde_json::from_str(&std::fs::read_to_string(run_dir.join("report.json")).unwrap())
@@ -199,16 +209,7 @@ async fn rooms_and_folders_are_offboarded_and_a_second_apply_writes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let manifest = write_manifest(dir.path(), DEMO_MANIFEST);
     let run_dir = dir.path().join("run");
-    let run = apply(
-        &sim,
-        &[
-            manifest.to_str().unwrap(),
-            "--yes",
-            "--run-dir",
-            run_dir.to_str().unwrap(),
-        ],
-    )
-    .await;
+    let run = apply(&sim, &yes(&manifest, &run_dir)).await;
     assert_eq!(run.code, 0, "{}", run.transcript());
 
     let report = report(&run_dir);
@@ -279,16 +280,7 @@ async fn rooms_and_folders_are_offboarded_and_a_second_apply_writes_nothing() {
     // Again, in a new run directory: the portal says everything is done.
     let stats_before = sim.stats();
     let again_dir = dir.path().join("again");
-    let again = apply(
-        &sim,
-        &[
-            manifest.to_str().unwrap(),
-            "--yes",
-            "--run-dir",
-            again_dir.to_str().unwrap(),
-        ],
-    )
-    .await;
+    let again = apply(&sim, &yes(&manifest, &again_dir)).await;
     assert_eq!(again.code, 0, "{}", again.transcript());
     // Nothing changes; the one request that is no read is the export this new run
     // directory has no copy of yet.
@@ -307,16 +299,7 @@ async fn rooms_and_folders_are_offboarded_and_a_second_apply_writes_nothing() {
     }
 
     // And in the first run directory: the journal says it is all done.
-    let resumed = apply(
-        &sim,
-        &[
-            manifest.to_str().unwrap(),
-            "--yes",
-            "--run-dir",
-            run_dir.to_str().unwrap(),
-        ],
-    )
-    .await;
+    let resumed = apply(&sim, &yes(&manifest, &run_dir)).await;
     assert_eq!(resumed.code, 0, "{}", resumed.transcript());
     assert_eq!(
         writes(&sim),
@@ -333,12 +316,7 @@ async fn rooms_and_folders_are_offboarded_and_a_second_apply_writes_nothing() {
     );
     std::fs::remove_file(&zip_path).unwrap();
     let stats_before = sim.stats();
-    let args = [
-        manifest.to_str().unwrap(),
-        "--yes",
-        "--run-dir",
-        run_dir.to_str().unwrap(),
-    ];
+    let args = yes(&manifest, &run_dir);
     let again = apply(&sim, &args).await;
     assert_eq!(again.code, 0, "{}", again.transcript());
     assert_eq!(
@@ -423,16 +401,7 @@ async fn failed_reassign_jobs_fail_their_leaver_and_skip_the_rest() {
     };
     let (sim, manifest) = synthetic(4, config, dir.path()).await;
     let run_dir = dir.path().join("run");
-    let run = apply(
-        &sim,
-        &[
-            manifest.to_str().unwrap(),
-            "--yes",
-            "--run-dir",
-            run_dir.to_str().unwrap(),
-        ],
-    )
-    .await;
+    let run = apply(&sim, &yes(&manifest, &run_dir)).await;
     assert_eq!(run.code, 1, "{}", run.transcript());
     let report = report(&run_dir);
     assert_eq!(report["run"]["totals"]["failed"], 4, "{report:#}");
@@ -461,12 +430,7 @@ async fn a_canceled_reassign_fails_and_only_failed_runs_it_again() {
     };
     let (sim, manifest) = synthetic(3, config, dir.path()).await;
     let run_dir = dir.path().join("run");
-    let args = [
-        manifest.to_str().unwrap(),
-        "--yes",
-        "--run-dir",
-        run_dir.to_str().unwrap(),
-    ];
+    let args = yes(&manifest, &run_dir);
     let child = command(&sim, &args)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -626,16 +590,7 @@ async fn a_killed_run_resumes_to_the_same_portal_as_an_uninterrupted_one() {
     let leavers = 24;
     let (whole, whole_manifest) = synthetic(leavers, quick(), dir.path()).await;
     let whole_dir = dir.path().join("whole");
-    let run = apply(
-        &whole,
-        &[
-            whole_manifest.to_str().unwrap(),
-            "--yes",
-            "--run-dir",
-            whole_dir.to_str().unwrap(),
-        ],
-    )
-    .await;
+    let run = apply(&whole, &yes(&whole_manifest, &whole_dir)).await;
     assert_eq!(run.code, 0, "{}", run.transcript());
     // Every leaver had data to hand over: nothing (such as taking their room over
     // too early) may make the portal say there is nothing to reassign.
@@ -647,12 +602,7 @@ async fn a_killed_run_resumes_to_the_same_portal_as_an_uninterrupted_one() {
     let killed_dir = dir.path().join("killed");
     std::fs::create_dir_all(&killed_dir).unwrap();
     let (sim, manifest) = synthetic(leavers, quick(), &killed_dir).await;
-    let args = [
-        manifest.to_str().unwrap(),
-        "--yes",
-        "--run-dir",
-        killed_dir.to_str().unwrap(),
-    ];
+    let args = yes(&manifest, &killed_dir);
     let mut child = start_and_wait(&sim, &args, &killed_dir, leavers + 10).await;
     child.kill().unwrap();
     child.wait().unwrap();
@@ -747,16 +697,7 @@ async fn storms_of_429s_and_5xx_slow_the_run_but_repeat_no_write() {
     };
     let (sim, manifest) = synthetic(leavers, config, dir.path()).await;
     let run_dir = dir.path().join("run");
-    let run = apply(
-        &sim,
-        &[
-            manifest.to_str().unwrap(),
-            "--yes",
-            "--run-dir",
-            run_dir.to_str().unwrap(),
-        ],
-    )
-    .await;
+    let run = apply(&sim, &yes(&manifest, &run_dir)).await;
     let report = report(&run_dir);
     assert_eq!(run.code, 0, "{}\n{report:#}", run.transcript());
     assert_eq!(
@@ -814,16 +755,7 @@ async fn with_yes_a_leaver_is_locked_out_before_their_workspace_is_judged() {
         "version: 1\ndefaults: {archive_owner: it.archive@example.com, archive_folder: 5001}\nleavers:\n  - {user: carla.mendes@example.com, workspace: 999999}\n",
     );
     let run_dir = dir.path().join("run");
-    let run = apply(
-        &sim,
-        &[
-            manifest.to_str().unwrap(),
-            "--yes",
-            "--run-dir",
-            run_dir.to_str().unwrap(),
-        ],
-    )
-    .await;
+    let run = apply(&sim, &yes(&manifest, &run_dir)).await;
     assert_eq!(run.code, 1, "{}", run.transcript());
     let report = report(&run_dir);
     let carla = leaver(&report, "carla.mendes@example.com");
