@@ -557,29 +557,10 @@ async fn archive_room(engine: &Engine, job: &Job, room: &Folder) -> Result<StepE
             return Ok(StepEnd::Unchanged(detail));
         }
         // Archived rooms are frozen: bring it back, fix it, archive it again.
-        let unarchived = async || {
-            Ok(!engine
-                .read(job, || client.folder(room.id))
-                .await?
-                .is_archived())
-        };
-        let started = send_once(
-            engine,
-            job,
-            step,
-            Some(Lane::Once),
-            "PUT files/rooms/{id}/unarchive",
-            json!({ "room": room.id }),
-            || client.unarchive_room(room.id),
-            &unarchived,
-        )
-        .await?;
-        if let Some(started) = attempt!(started, "cannot unarchive the room") {
-            attempt!(
-                finish(engine, &started, "unarchiving", &unarchived).await,
-                "unarchive"
-            );
-        }
+        attempt!(
+            move_room(engine, job, room.id, false).await?,
+            "cannot unarchive the room"
+        );
     }
 
     // Only a room manager edits members, and an admin who is not a member is none
@@ -653,29 +634,10 @@ async fn archive_room(engine: &Engine, job: &Job, room: &Folder) -> Result<StepE
         }
     }
 
-    let archived = async || {
-        Ok(engine
-            .read(job, || client.folder(room.id))
-            .await?
-            .is_archived())
-    };
-    let started = send_once(
-        engine,
-        job,
-        step,
-        Some(Lane::Once),
-        "PUT files/rooms/{id}/archive",
-        json!({ "room": room.id }),
-        || client.archive_room(room.id),
-        &archived,
-    )
-    .await?;
-    if let Some(started) = attempt!(started, "cannot archive the room") {
-        attempt!(
-            finish(engine, &started, "archiving", &archived).await,
-            "archive"
-        );
-    }
+    attempt!(
+        move_room(engine, job, room.id, true).await?,
+        "cannot archive the room"
+    );
     Ok(StepEnd::Done(detail))
 }
 
@@ -712,6 +674,51 @@ fn user_share(id: &str, access: u8, is_owner: bool) -> Share {
         is_owner,
         subject_type: 0,
     }
+}
+
+/// Archives a room (or brings it back) and waits for the operation; settled by
+/// reading the room when an answer is lost.
+async fn move_room(
+    engine: &Engine,
+    job: &Job,
+    room: i64,
+    archive: bool,
+) -> Result<Result<(), String>, RunError> {
+    let client = &engine.client;
+    let reached = async || {
+        Ok(engine
+            .read(job, || client.folder(room))
+            .await?
+            .is_archived()
+            == archive)
+    };
+    let (action, what) = if archive {
+        ("PUT files/rooms/{id}/archive", "archiving")
+    } else {
+        ("PUT files/rooms/{id}/unarchive", "unarchiving")
+    };
+    let started = send_once(
+        engine,
+        job,
+        Step::Archive,
+        Some(Lane::Once),
+        action,
+        json!({ "room": room }),
+        || async {
+            if archive {
+                client.archive_room(room).await
+            } else {
+                client.unarchive_room(room).await
+            }
+        },
+        &reached,
+    )
+    .await?;
+    Ok(match started {
+        Ok(Some(started)) => finish(engine, &started, what, &reached).await,
+        Ok(None) => Ok(()),
+        Err(err) => Err(err),
+    })
 }
 
 /// The room owner's id (lowercase).

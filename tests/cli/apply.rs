@@ -765,3 +765,40 @@ async fn with_yes_a_leaver_is_locked_out_before_their_workspace_is_judged() {
     assert_eq!(step(carla, "reassign"), "skipped");
     assert_eq!(user(&sim.state(), "carla.mendes@example.com")["status"], 2);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_archived_room_with_the_wrong_access_is_brought_back_fixed_and_archived() {
+    let sim = demo_portal(quick()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let without_hr = write_manifest(
+        dir.path(),
+        "version: 1\ndefaults: {archive_owner: it.archive@example.com, archive_folder: 5001}\nleavers:\n  - {user: carla.mendes@example.com, workspace: 3101, steps: [disable, reassign, archive]}\n",
+    );
+    let first = dir.path().join("first");
+    let run = apply(&sim, &yes(&without_hr, &first)).await;
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    assert_eq!(
+        shares(folder(&sim.state(), 3101)),
+        Vec::<(String, u64)>::new()
+    );
+
+    // Now HR is to read the archive too: a new manifest, a new run.
+    let with_hr = dir.path().join("with-hr.yaml");
+    std::fs::write(
+        &with_hr,
+        "version: 1\ndefaults: {archive_owner: it.archive@example.com, archive_folder: 5001, hr_group: HR}\nleavers:\n  - {user: carla.mendes@example.com, workspace: 3101, steps: [disable, reassign, archive]}\n",
+    )
+    .unwrap();
+    let second = dir.path().join("second");
+    let run = apply(&sim, &yes(&with_hr, &second)).await;
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    let state = sim.state();
+    let room = folder(&state, 3101);
+    assert_eq!(room["parent"], state["archiveRoot"], "archived again");
+    assert_eq!(shares(room), vec![(group_id(&state, "HR"), 2)]);
+    let report = report(&second);
+    assert_eq!(
+        step(leaver(&report, "carla.mendes@example.com"), "archive"),
+        "done"
+    );
+}
