@@ -25,7 +25,7 @@
 //! ```
 //!
 //! `LEAVERS=200 cargo bench --bench apply` runs a smaller portal;
-//! `CONCURRENCY=N` passes `--concurrency N`.
+//! `CONCURRENCY=N` passes `--concurrency N`; `SCALE=N` sets the limit to N × 1500.
 
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -44,11 +44,15 @@ async fn main() {
         .ok()
         .and_then(|n| n.parse().ok())
         .unwrap_or(LEAVERS);
-    let limit = DOCSPACE_LIMIT * SCALE;
+    let scale: u32 = std::env::var("SCALE")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(SCALE);
+    let limit = DOCSPACE_LIMIT * scale;
     let config = Config {
         rate_limit_per_minute: limit,
         // The daily budget scales with the run, like the minute's.
-        daily_write_limit: 10_000 * SCALE,
+        daily_write_limit: 10_000 * scale,
         ..Config::default()
     };
     let sim = docspace_sim::spawn(config, &Source::Synthetic(leavers))
@@ -113,7 +117,7 @@ async fn main() {
     let mark = |ok: bool| if ok { "ok" } else { "MISS" };
 
     println!(
-        "apply: {leavers} synthetic leavers, limit {limit}/min ({SCALE}× DocSpace's {DOCSPACE_LIMIT}), caps 50 reads / 15 writes, jobs 2 s"
+        "apply: {leavers} synthetic leavers, limit {limit}/min ({scale}× DocSpace's {DOCSPACE_LIMIT}), caps 50 reads / 15 writes, jobs 2 s"
     );
     println!("  exit status                  {}", output.status);
     println!(

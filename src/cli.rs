@@ -65,7 +65,7 @@ pub struct ApplyArgs {
     /// Only the leavers whose last run failed (in the same run directory).
     #[arg(long)]
     pub only_failed: bool,
-    /// Leavers worked on at once [default: the rate limit per second, at least --max-writes].
+    /// Leavers worked on at once [default: the rate limit ÷ 30, at least --max-writes].
     #[arg(long, value_name = "N")]
     pub concurrency: Option<usize>,
     /// Requests per minute to the portal (DocSpace allows 1500); 0 for no limit.

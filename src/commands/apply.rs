@@ -131,16 +131,15 @@ fn manifest_hash(path: &Path, manifest: &Manifest) -> String {
 }
 
 /// Leavers worked on at once when not told: enough to keep the rate limit busy while
-/// pipelines wait for their jobs. A leaver takes about 9 requests and spends about
-/// 5 s waiting for its reassign and archive jobs, so a limit of L requests a minute
-/// is kept busy by L/60 ÷ 9 × 5 ≈ L/100 leavers; a second's worth of requests,
-/// L/60, leaves room for slower jobs (25 at DocSpace's 1500, beside its 15 writes in
-/// flight). Without a limit, the write cap times four.
+/// pipelines wait for jobs and for batches to fill. A leaver takes about 8 requests
+/// and spends 5 to 10 s waiting, so a limit of L requests a minute keeps about
+/// L/60 ÷ 8 × 10 ≈ L/50 leavers busy; L/30 leaves room for slower jobs (50 at
+/// DocSpace's 1500). Without a limit, the write cap times four.
 pub fn default_concurrency(per_minute: u32, max_writes: usize) -> usize {
     if per_minute == 0 {
         return max_writes.max(1) * 4;
     }
-    (per_minute as usize / 60).max(max_writes).max(1)
+    (per_minute as usize / 30).max(max_writes).max(1)
 }
 
 /// `offboard-runs/<manifest file name without extension>`.

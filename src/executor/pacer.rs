@@ -102,6 +102,7 @@ pub struct Counters {
 
 pub struct Pacer {
     limiter: Option<DefaultDirectRateLimiter>,
+    per_minute: u32,
     reads: Semaphore,
     writes: Semaphore,
     cooldown: Mutex<Option<Instant>>,
@@ -119,12 +120,18 @@ impl Pacer {
         });
         Self {
             limiter,
+            per_minute: config.per_minute,
             reads: Semaphore::new(config.max_reads.max(1)),
             writes: Semaphore::new(config.max_writes.max(1)),
             cooldown: Mutex::new(None),
             retry: config.retry.clone(),
             counters: Counters::default(),
         }
+    }
+
+    /// The rate limit per minute (0: none).
+    pub fn per_minute(&self) -> u32 {
+        self.per_minute
     }
 
     /// Makes every worker wait until `for_how_long` from now.

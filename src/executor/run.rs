@@ -260,9 +260,10 @@ impl Engine {
         manifest: &Manifest,
     ) -> Self {
         let fileops = FileOps::spawn(client.clone(), pacer.clone());
+        let window = crate::executor::batch::window(pacer.per_minute());
         let owners = {
             let (client, pacer) = (client.clone(), pacer.clone());
-            Batcher::spawn(move |owner: String, rooms: Vec<i64>| {
+            Batcher::spawn(window, move |owner: String, rooms: Vec<i64>| {
                 let (client, pacer) = (client.clone(), pacer.clone());
                 async move {
                     // Setting the owner a room already has changes nothing: retried
@@ -276,7 +277,7 @@ impl Engine {
         };
         let moves = {
             let (client, pacer) = (client.clone(), pacer.clone());
-            Batcher::spawn(move |dest: String, folders: Vec<i64>| {
+            Batcher::spawn(window, move |dest: String, folders: Vec<i64>| {
                 let (client, pacer) = (client.clone(), pacer.clone());
                 async move {
                     let dest: i64 = dest.parse().expect("destinations are folder ids");
