@@ -1,5 +1,6 @@
 //! The executor of `apply`: the pacer (rate, in-flight caps, 429 cool-down,
-//! retries, polling), the file-operation watcher, the dispatcher and the steps.
+//! retries), the file-operation watcher, the batcher, the dispatcher and the steps
+//! (which poll reassign jobs by their own percentage).
 //! The only module that sleeps.
 
 pub mod batch;

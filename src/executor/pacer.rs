@@ -239,31 +239,6 @@ impl Pacer {
             })
             .await
     }
-
-    /// Polls until `done` says the answer is final, backing off between polls
-    /// (from `first` up to `max`) without holding a slot while it waits.
-    pub async fn poll<T, F, Fut>(
-        &self,
-        tally: Option<&Tally>,
-        first: Duration,
-        max: Duration,
-        call: F,
-        done: impl Fn(&T) -> bool,
-    ) -> Result<T, ApiError>
-    where
-        F: Fn() -> Fut,
-        Fut: Future<Output = Result<T, ApiError>>,
-    {
-        let mut wait = first;
-        loop {
-            let answer = self.call_tallied(Lane::Read, tally, &call).await?;
-            if done(&answer) {
-                return Ok(answer);
-            }
-            tokio::time::sleep(wait).await;
-            wait = (wait * 2).min(max);
-        }
-    }
 }
 
 #[cfg(test)]
@@ -417,25 +392,5 @@ mod tests {
             task.await.unwrap().unwrap();
         }
         assert_eq!(peak.load(Ordering::SeqCst), 2);
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn polls_back_off_until_the_answer_is_final() {
-        let p = pacer(15);
-        let calls = AtomicUsize::new(0);
-        let started = Instant::now();
-        let done = p
-            .poll(
-                None,
-                Duration::from_millis(500),
-                Duration::from_secs(2),
-                || async { Ok(calls.fetch_add(1, Ordering::SeqCst)) },
-                |n| *n == 4,
-            )
-            .await
-            .unwrap();
-        assert_eq!(done, 4);
-        // Waits of 0.5 + 1 + 2 + 2 seconds between the five polls.
-        assert_eq!(Instant::now() - started, Duration::from_millis(5500));
     }
 }

@@ -720,24 +720,13 @@ fn todo_after(todo: &[Step], step: Step) -> impl Iterator<Item = Step> + '_ {
 }
 
 /// Runs one step and journals how it ended.
-async fn run_step(
-    engine: &Engine,
-    job: &Job,
-    step: Step,
-    disabled: &Option<Disabled>,
-) -> Result<StepEnd, RunError> {
+async fn run_step(engine: &Engine, job: &Job, step: Step) -> Result<StepEnd, RunError> {
     let _ = engine.events.send(Event::Step {
         leaver: job.label.clone(),
         step: step.as_str(),
     });
     let end = match step {
-        Step::Disable => match disabled {
-            Some(Disabled::Done) => StepEnd::Done(json!({})),
-            Some(Disabled::Unchanged) | None => {
-                StepEnd::Unchanged(json!({ "detail": "already disabled" }))
-            }
-            Some(Disabled::Failed(why)) => StepEnd::Failed(why.clone(), json!({})),
-        },
+        Step::Disable => unreachable!("the lock-out journals the disable step"),
         Step::RevokeKeys => crate::executor::steps::revoke_keys(engine, job).await?,
         Step::Reassign => crate::executor::steps::reassign(engine, job).await?,
         Step::Export => crate::executor::steps::export(engine, job).await?,
@@ -901,7 +890,7 @@ async fn pipeline(
             Vec::new()
         };
         let main = async {
-            let end = run_step(engine, job, step, &disabled).await;
+            let end = run_step(engine, job, step).await;
             if step == Step::Reassign {
                 job.reassign_started.notify_one();
             }
@@ -922,7 +911,7 @@ async fn pipeline(
                 if engine.cancel.is_cancelled() {
                     break;
                 }
-                let end = run_step(engine, job, *other, &disabled).await?;
+                let end = run_step(engine, job, *other).await?;
                 let failed = matches!(end, StepEnd::Failed(..));
                 ends.push((*other, end));
                 if failed {
