@@ -294,29 +294,7 @@ impl Client {
         Ok(self.get(&path, &[]).await?.response)
     }
 
-    pub async fn reassign_terminate(&self, user_id: &str) -> Result<Option<Progress>, ApiError> {
-        let body = json!({ "userId": user_id });
-        let envelope = self
-            .request(
-                Method::PUT,
-                "api/2.0/people/reassign/terminate",
-                &[],
-                Some(&body),
-            )
-            .await?;
-        Ok(envelope.response)
-    }
-
-    // --- sessions and keys ----------------------------------------------------------
-
-    pub async fn logout_all(&self, user_id: &str) -> Result<(), ApiError> {
-        let path = format!(
-            "api/2.0/security/activeconnections/logoutall/{}",
-            encode_segment(user_id)
-        );
-        self.request::<Value>(Method::PUT, &path, &[], None).await?;
-        Ok(())
-    }
+    // --- API keys --------------------------------------------------------------------
 
     /// Every API key the caller may see (all of the portal's for admins).
     pub async fn api_keys(&self) -> Result<Vec<ApiKey>, ApiError> {
@@ -355,13 +333,6 @@ impl Client {
             self.get(&format!("api/2.0/files/folder/{id}"), &[]).await?,
             "folder",
         )
-    }
-
-    pub async fn folder_path(&self, id: i64) -> Result<Vec<Folder>, ApiError> {
-        let envelope = self
-            .get(&format!("api/2.0/files/folder/{id}/path"), &[])
-            .await?;
-        Ok(envelope.response.unwrap_or_default())
     }
 
     /// One page of a folder's contents (folders, then files).

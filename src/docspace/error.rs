@@ -97,17 +97,6 @@ impl ApiError {
                 }
         )
     }
-
-    /// The server's message, when it sent one.
-    pub fn server_message(&self) -> Option<&str> {
-        match self {
-            ApiError::Forbidden { message }
-            | ApiError::NotFound { message }
-            | ApiError::Server { message, .. } => message.as_deref(),
-            ApiError::BadRequest { message } => Some(message),
-            _ => None,
-        }
-    }
 }
 
 impl From<reqwest::Error> for ApiError {
