@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 use schemars::JsonSchema;
 use serde::Serialize;
 
+use crate::docspace::ApiError;
 use crate::docspace::model::{ApiKey, Employee, Folder, Group, Share, UserKind, folder_type};
 use crate::manifest::{Leaver, Manifest, Step, UserRef};
 
@@ -28,6 +29,19 @@ pub enum Lookup<T> {
 }
 
 impl<T> Lookup<T> {
+    /// A read's answer as a lookup: 404 is missing, 403 hidden (with the server's
+    /// reason); any other failure stays an error.
+    pub fn of(answer: Result<T, ApiError>) -> Result<Self, ApiError> {
+        match answer {
+            Ok(t) => Ok(Lookup::Found(t)),
+            Err(ApiError::NotFound { .. }) => Ok(Lookup::Missing),
+            Err(ApiError::Forbidden { message }) => Ok(Lookup::Hidden(
+                message.unwrap_or_else(|| "access denied".into()),
+            )),
+            Err(err) => Err(err),
+        }
+    }
+
     pub fn found(&self) -> Option<&T> {
         match self {
             Lookup::Found(t) => Some(t),

@@ -328,14 +328,7 @@ where
 }
 
 fn lookup<T>(result: Result<T, ApiError>) -> Result<Lookup<T>, PlanError> {
-    match result {
-        Ok(t) => Ok(Lookup::Found(t)),
-        Err(ApiError::NotFound { .. }) => Ok(Lookup::Missing),
-        Err(ApiError::Forbidden { message }) => Ok(Lookup::Hidden(
-            message.unwrap_or_else(|| "access denied".into()),
-        )),
-        Err(err) => Err(err.into()),
-    }
+    Ok(Lookup::of(result)?)
 }
 
 /// Today in the portal's zone, read off the offset of a date the portal wrote.

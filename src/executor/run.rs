@@ -748,18 +748,11 @@ enum Unfit {
 /// Reads the leaver's workspace (and archive folder, once for everybody) and judges
 /// it as the plan would have.
 async fn read_workspace(engine: &Engine, job: &mut Job) -> Result<Result<(), Unfit>, RunError> {
-    let lookup = |answer: Result<Folder, ApiError>| match answer {
-        Ok(f) => Ok(Lookup::Found(f)),
-        Err(ApiError::NotFound { .. }) => Ok(Lookup::Missing),
-        Err(ApiError::Forbidden { message }) => Ok(Lookup::Hidden(
-            message.unwrap_or_else(|| "access denied".into()),
-        )),
-        Err(err) => Err(Unfit::Unreadable(format!(
-            "cannot read the workspace: {err}"
-        ))),
+    let read = async |id: i64| {
+        Lookup::of(engine.read(job, || engine.client.folder(id)).await)
+            .map_err(|err| Unfit::Unreadable(format!("cannot read folder {id}: {err}")))
     };
-    let id = job.leaver.workspace as i64;
-    let workspace = match lookup(engine.read(job, || engine.client.folder(id)).await) {
+    let workspace = match read(job.leaver.workspace as i64).await {
         Ok(found) => found,
         Err(unfit) => return Ok(Err(unfit)),
     };
@@ -768,7 +761,7 @@ async fn read_workspace(engine: &Engine, job: &mut Job) -> Result<Result<(), Unf
             let target = target as i64;
             let mut cache = engine.archive_folders.lock().await;
             if let std::collections::hash_map::Entry::Vacant(entry) = cache.entry(target) {
-                match lookup(engine.read(job, || engine.client.folder(target)).await) {
+                match read(target).await {
                     Ok(found) => {
                         entry.insert(found);
                     }
@@ -786,7 +779,12 @@ async fn read_workspace(engine: &Engine, job: &mut Job) -> Result<Result<(), Unf
     }
     job.archive_folder = archive.and_then(|a| a.found().cloned());
     if let Lookup::Found(folder) = workspace {
-        job.record.workspace_kind = if folder.is_room() { "room" } else { "folder" }.to_owned();
+        let kind = if folder.is_room() {
+            WorkspaceKind::Room
+        } else {
+            WorkspaceKind::Folder
+        };
+        job.record.workspace_kind = kind_name(kind).to_owned();
         job.workspace = Some(folder);
     }
     Ok(Ok(()))
