@@ -20,6 +20,24 @@ pub const LOCK: &str = "journal.lock";
 /// The journal format this build writes and reads.
 pub const FORMAT: u32 = 1;
 
+/// Statuses a step can end with in the journal.
+pub mod step_status {
+    pub const DONE: &str = "done";
+    pub const UNCHANGED: &str = "unchanged";
+    pub const FAILED: &str = "failed";
+    pub const SKIPPED: &str = "skipped";
+    /// Closes the intent of one write inside a step (not the step's end).
+    pub const SENT: &str = "sent";
+}
+
+/// Is this a step's last word (rather than one write inside it)?
+pub fn is_final(status: &str) -> bool {
+    matches!(
+        status,
+        step_status::DONE | step_status::UNCHANGED | step_status::FAILED | step_status::SKIPPED
+    )
+}
+
 /// What a run is: written first, checked on resume.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RunHeader {

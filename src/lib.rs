@@ -16,4 +16,5 @@ pub mod journal;
 pub mod manifest;
 pub mod plan;
 pub mod report;
+pub mod run_dir;
 pub mod settings;

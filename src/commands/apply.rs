@@ -15,13 +15,13 @@ use crate::commands::plan::{Depth, PlanError, observe};
 use crate::commands::validate::{check_file, print_diagnostics};
 use crate::docspace::Client;
 use crate::executor::run::{Engine, Past, Settings, execute};
-use crate::executor::steps::hex;
 use crate::executor::{Pacer, PacerConfig};
 use crate::exit;
 use crate::journal::{FORMAT, Journal, Record, RunHeader, SessionCounters, now, read_only};
 use crate::manifest::{Diagnostic, Manifest, UserRef};
 use crate::plan::{Outcome, plan};
 use crate::report::run as run_report;
+use crate::run_dir::hex;
 
 /// Everything `apply` needs once the command line is read.
 pub struct Apply {

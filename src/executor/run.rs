@@ -19,30 +19,14 @@ use crate::executor::batch::Batcher;
 use crate::executor::fileops::FileOps;
 use crate::executor::pacer::Tally;
 use crate::executor::{Lane, Pacer};
-use crate::journal::{JournalError, LeaverRecord, Record, Replay, SharedJournal, now};
+use crate::journal::{
+    JournalError, LeaverRecord, Record, Replay, SharedJournal, is_final, now, step_status,
+};
 use crate::manifest::{Leaver, Manifest, Step};
 use crate::plan::{AuditAccess, Lookup, Observed, Outcome, Plan, WorkspaceKind, group_key};
 
 /// Ids per `PUT people/status/2`.
 pub const DISABLE_BATCH: usize = 100;
-
-/// Statuses a step can end with in the journal.
-pub mod step_status {
-    pub const DONE: &str = "done";
-    pub const UNCHANGED: &str = "unchanged";
-    pub const FAILED: &str = "failed";
-    pub const SKIPPED: &str = "skipped";
-    /// Closes the intent of one write inside a step (not the step's end).
-    pub const SENT: &str = "sent";
-}
-
-/// Is this a step's last word (rather than one write inside it)?
-pub fn is_final(status: &str) -> bool {
-    matches!(
-        status,
-        step_status::DONE | step_status::UNCHANGED | step_status::FAILED | step_status::SKIPPED
-    )
-}
 
 /// What earlier sessions of this run left behind, per (leaver, step).
 #[derive(Debug, Default)]
@@ -94,9 +78,7 @@ impl Past {
                 .as_str()
                 .and_then(|path| std::fs::read(run_dir.join(path)).ok())
                 .is_some_and(|bytes| {
-                    use sha2::Digest;
-                    Some(crate::executor::steps::hex(&sha2::Sha256::digest(&bytes)).as_str())
-                        == detail["sha256"].as_str()
+                    Some(crate::run_dir::sha256_hex(&bytes).as_str()) == detail["sha256"].as_str()
                 });
             if !intact {
                 // Gone or changed since: download it again.

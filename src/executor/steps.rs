@@ -4,12 +4,11 @@
 //! resolved by reading the portal again, never by repeating the write blindly.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 
 use crate::docspace::HistoryFilter;
 use crate::docspace::model::{Folder, Share, task_status};
@@ -17,6 +16,7 @@ use crate::executor::Lane;
 use crate::executor::run::{Engine, Job, RunError, StepEnd};
 use crate::manifest::Step;
 use crate::plan::{ROOM_MANAGER, current_members, wanted_members};
+use crate::run_dir::{file_stem, sha256_hex, write_atomically};
 
 /// `?` for API answers inside a step: a failure ends the step, not the run.
 macro_rules! attempt {
@@ -26,31 +26,6 @@ macro_rules! attempt {
             Err(err) => return Ok(StepEnd::Failed(format!("{}: {err}", $what), json!({}))),
         }
     };
-}
-
-/// A file name for a leaver's files in the run directory.
-pub fn file_stem(label: &str) -> String {
-    label
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '.' | '@' | '-' | '_') {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect()
-}
-
-/// Writes `bytes` to `path` atomically (temporary file, fsync, rename).
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent)?;
-    }
-    let mut file = atomic_write_file::AtomicWriteFile::open(path)?;
-    file.write_all(bytes)?;
-    file.commit()
 }
 
 /// How long a step waits for the caller's running file operations to settle before
@@ -488,16 +463,12 @@ pub async fn export(engine: &Engine, job: &Job) -> Result<StepEnd, RunError> {
             json!({}),
         ));
     }
-    let sha256 = hex(&Sha256::digest(&bytes));
+    let sha256 = sha256_hex(&bytes);
     Ok(StepEnd::Done(json!({
         "path": relative.to_string_lossy(),
         "sha256": sha256,
         "bytes": bytes.len(),
     })))
-}
-
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 // --- archive ----------------------------------------------------------------------

@@ -9,10 +9,9 @@ use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::executor::run::is_final;
-use crate::executor::steps::write_atomically;
-use crate::journal::{Record, Replay, SessionCounters};
+use crate::journal::{Record, Replay, SessionCounters, is_final};
 use crate::manifest::Step;
+use crate::run_dir::write_atomically;
 
 pub const REPORT_JSON: &str = "report.json";
 pub const REPORT_CSV: &str = "report.csv";
