@@ -100,6 +100,40 @@ pub enum Record {
     },
 }
 
+impl Record {
+    /// A write about to be sent, stamped now.
+    pub fn intent(seq: u64, leaver: &str, step: &str, action: &str, detail: Value) -> Self {
+        Record::Intent {
+            seq,
+            at: now(),
+            leaver: leaver.to_owned(),
+            step: step.to_owned(),
+            action: action.to_owned(),
+            detail,
+        }
+    }
+
+    /// What came of a step or of one write in it, stamped now.
+    pub fn outcome(
+        seq: u64,
+        intent: Option<u64>,
+        leaver: &str,
+        step: &str,
+        status: &str,
+        detail: Value,
+    ) -> Self {
+        Record::Outcome {
+            seq,
+            at: now(),
+            intent,
+            leaver: leaver.to_owned(),
+            step: step.to_owned(),
+            status: status.to_owned(),
+            detail,
+        }
+    }
+}
+
 /// A leaver as resolved by one session.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LeaverRecord {
@@ -338,14 +372,7 @@ impl Journal {
     ) -> Result<u64, JournalError> {
         let seq = self.next_seq;
         self.next_seq += 1;
-        self.append(&Record::Intent {
-            seq,
-            at: now(),
-            leaver: leaver.to_owned(),
-            step: step.to_owned(),
-            action: action.to_owned(),
-            detail,
-        })?;
+        self.append(&Record::intent(seq, leaver, step, action, detail))?;
         Ok(seq)
     }
 
@@ -360,15 +387,7 @@ impl Journal {
     ) -> Result<(), JournalError> {
         let seq = self.next_seq;
         self.next_seq += 1;
-        self.append(&Record::Outcome {
-            seq,
-            at: now(),
-            intent,
-            leaver: leaver.to_owned(),
-            step: step.to_owned(),
-            status: status.to_owned(),
-            detail,
-        })
+        self.append(&Record::outcome(seq, intent, leaver, step, status, detail))
     }
 }
 
@@ -643,15 +662,8 @@ impl SharedJournal {
         detail: Value,
     ) -> Result<u64, JournalError> {
         let seq = self.seq();
-        self.record(Record::Intent {
-            seq,
-            at: now(),
-            leaver: leaver.to_owned(),
-            step: step.to_owned(),
-            action: action.to_owned(),
-            detail,
-        })
-        .await?;
+        self.record(Record::intent(seq, leaver, step, action, detail))
+            .await?;
         Ok(seq)
     }
 
@@ -665,15 +677,7 @@ impl SharedJournal {
         detail: Value,
     ) -> Result<(), JournalError> {
         let seq = self.seq();
-        self.record(Record::Outcome {
-            seq,
-            at: now(),
-            intent,
-            leaver: leaver.to_owned(),
-            step: step.to_owned(),
-            status: status.to_owned(),
-            detail,
-        })
-        .await
+        self.record(Record::outcome(seq, intent, leaver, step, status, detail))
+            .await
     }
 }
