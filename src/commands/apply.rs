@@ -363,35 +363,11 @@ pub fn write_reports(run_dir: &Path) -> Result<run_report::RunReport, String> {
     Ok(report)
 }
 
-/// The summary block on stdout.
+/// The summary block, on stdout.
 pub fn print_summary(report: &run_report::RunReport, run_dir: &Path) {
-    let t = &report.run.totals;
-    let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "Summary");
-    let _ = writeln!(
-        out,
-        "  leavers {}: done {}, unchanged {}, failed {}, deferred {}, protected {}, invalid {}, interrupted {}",
-        t.leavers, t.done, t.unchanged, t.failed, t.deferred, t.protected, t.invalid, t.interrupted
-    );
-    let _ = writeln!(
-        out,
-        "  requests {} (writes {}), retries {}, rate-limited {}",
-        report.run.requests, report.run.writes, report.run.retries, report.run.rate_limited
-    );
-    for leaver in report.leavers.iter().filter(|l| l.error.is_some()) {
-        let _ = writeln!(
-            out,
-            "  failed: {}: {}",
-            leaver.leaver,
-            leaver.error.as_deref().unwrap_or_default()
-        );
-    }
-    let _ = writeln!(
-        out,
-        "  reports: {} and {}",
-        run_dir.join(run_report::REPORT_CSV).display(),
-        run_dir.join(run_report::REPORT_JSON).display()
-    );
+    let _ = std::io::stdout()
+        .lock()
+        .write_all(run_report::summary(report, run_dir).as_bytes());
 }
 
 /// A run id: the start time and a few random hex digits.

@@ -568,7 +568,7 @@ async fn lock_out(
     let outcomes: Vec<Result<Vec<(String, Disabled)>, RunError>> =
         futures_util::stream::iter(batches)
             .map(|batch| disable_batch(engine, batch))
-            .buffer_unordered(engine_write_slots())
+            .buffer_unordered(DISABLE_BATCHES_AT_ONCE)
             .collect()
             .await;
     for outcome in outcomes {
@@ -598,10 +598,8 @@ async fn lock_out(
     Ok(results)
 }
 
-/// Batches in flight at once (the pacer caps the requests anyway).
-fn engine_write_slots() -> usize {
-    4
-}
+/// Disable batches in flight at once (the pacer caps the requests anyway).
+const DISABLE_BATCHES_AT_ONCE: usize = 4;
 
 async fn disable_batch(
     engine: &Arc<Engine>,

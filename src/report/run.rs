@@ -314,6 +314,39 @@ fn leaver_report(mut state: LeaverState) -> Option<LeaverReport> {
     })
 }
 
+/// The summary `apply` and `report` print: totals, costs, failures, where the
+/// reports are.
+pub fn summary(report: &RunReport, run_dir: &Path) -> String {
+    use std::fmt::Write as _;
+    let t = &report.run.totals;
+    let mut out = String::from("Summary\n");
+    let _ = writeln!(
+        out,
+        "  leavers {}: done {}, unchanged {}, failed {}, deferred {}, protected {}, invalid {}, interrupted {}",
+        t.leavers, t.done, t.unchanged, t.failed, t.deferred, t.protected, t.invalid, t.interrupted
+    );
+    let _ = writeln!(
+        out,
+        "  requests {} (writes {}), retries {}, rate-limited {}",
+        report.run.requests, report.run.writes, report.run.retries, report.run.rate_limited
+    );
+    for leaver in report.leavers.iter().filter(|l| l.error.is_some()) {
+        let _ = writeln!(
+            out,
+            "  failed: {}: {}",
+            leaver.leaver,
+            leaver.error.as_deref().unwrap_or_default()
+        );
+    }
+    let _ = writeln!(
+        out,
+        "  reports: {} and {}",
+        run_dir.join(REPORT_CSV).display(),
+        run_dir.join(REPORT_JSON).display()
+    );
+    out
+}
+
 /// `report.json`.
 pub fn json(report: &RunReport) -> String {
     let mut text = serde_json::to_string_pretty(report).expect("reports serialize");
