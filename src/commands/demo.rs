@@ -5,12 +5,11 @@
 use std::path::PathBuf;
 
 use docspace_sim::{Config, Fixture, Source};
-use secrecy::SecretString;
 
 use crate::cli::DemoArgs;
 use crate::commands::apply::{Apply, apply_manifest};
 use crate::commands::sim::DEMO_PORTAL;
-use crate::docspace::{Client, Connection};
+use crate::docspace::Client;
 use crate::executor::PacerConfig;
 use crate::exit;
 
@@ -68,21 +67,14 @@ async fn demo(args: &DemoArgs) -> u8 {
         sim.shutdown().await;
         return exit::FAILED;
     };
-    let connection = match crate::docspace::portal_url(&sim.url()) {
-        Ok(portal) => Connection {
-            portal,
-            key: SecretString::from(sim.owner_key().to_owned()),
-            connect_timeout: std::time::Duration::from_secs(5),
-            request_timeout: std::time::Duration::from_secs(30),
-        },
-        Err(err) => {
-            eprintln!("error: {err}");
-            sim.shutdown().await;
-            return exit::FAILED;
-        }
-    };
-    let client = match Client::new(&connection) {
-        Ok(c) => c,
+    // The simulator's owner key, as `apply` would take it from the environment.
+    let connection =
+        crate::settings::connection(Some(&sim.url()), None, Some(sim.owner_key().to_owned()));
+    let client = match connection
+        .map_err(|e| e.to_string())
+        .and_then(|c| Client::new(&c).map_err(|e| e.to_string()))
+    {
+        Ok(client) => client,
         Err(err) => {
             eprintln!("error: {err}");
             sim.shutdown().await;
