@@ -62,6 +62,8 @@ pub fn decode<T: DeserializeOwned>(
         .and_then(|j| j.get("error"))
         .and_then(|e| e.get("message"))
         .and_then(Value::as_str)
+        // An empty message says as much as none (the client never tells "" from null).
+        .filter(|m| !m.trim().is_empty())
         .map(str::to_owned);
     Err(match status {
         400 => match json {
@@ -210,6 +212,60 @@ mod tests {
             ApiError::RateLimited {
                 retry_after: Some(Duration::from_secs(17))
             }
+        );
+    }
+
+    /// TaskProgressResponseDto.Get (products/ASC.People/Server/ApiModels/ResponseDto/
+    /// TaskProgressResponseDto.cs): `error` is `""` when the job has none, never absent
+    /// (DistributedTask.Exception's getter wraps `_exeption`, default `string.Empty`).
+    #[test]
+    fn a_reassign_job_without_an_error_says_so_with_an_empty_string() {
+        use crate::docspace::model::{Progress, task_status};
+        let running: Progress = decoded("reassign-progress-running")
+            .unwrap()
+            .response
+            .unwrap();
+        assert_eq!(running.failure(), None);
+        assert!(!running.succeeded());
+        let completed: Progress = decoded("reassign-progress-completed")
+            .unwrap()
+            .response
+            .unwrap();
+        assert_eq!(completed.failure(), None, "\"error\": \"\" is no error");
+        assert!(completed.succeeded());
+        let failed: Progress = decoded("reassign-progress-failed")
+            .unwrap()
+            .response
+            .unwrap();
+        assert_eq!(failed.status, task_status::FAILED);
+        assert_eq!(
+            failed.failure(),
+            Some("Can not reassign data to user with id = 4a515a15-d4d6-4b8e-828e-e0586f18f3a3")
+        );
+        assert!(!failed.succeeded());
+        // Other portals (or proxies) may send null or nothing: the same as "".
+        for error in [r#""error": null,"#, "", r#""error": "  ","#] {
+            let body = format!(
+                r#"{{"response": {{"id": "x", {error} "percentage": 100, "isCompleted": true, "status": 2}}, "status": 0, "statusCode": 200}}"#
+            );
+            let progress: Progress = decode(200, None, body.as_bytes())
+                .unwrap()
+                .response
+                .unwrap();
+            assert!(progress.succeeded(), "{body}");
+        }
+    }
+
+    #[test]
+    fn an_empty_exception_message_is_no_message() {
+        assert_eq!(
+            decode::<Value>(
+                403,
+                None,
+                br#"{"error": {"message": ""}, "status": 1, "statusCode": 403}"#
+            )
+            .unwrap_err(),
+            ApiError::Forbidden { message: None }
         );
     }
 

@@ -4,7 +4,16 @@
 
 use std::collections::BTreeMap;
 
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer};
+
+/// An error or message text: DocSpace fills such fields with `""` when there is
+/// nothing to say (`TaskProgressResponseDto.Error`, `FileOperationDto.Error`), other
+/// versions or proxies may send `null` or leave them out. All three read as `None`,
+/// so a decision never hangs on which of them a portal sends.
+fn text<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
+    let text = Option::<String>::deserialize(deserializer)?;
+    Ok(text.filter(|t| !t.trim().is_empty()))
+}
 
 /// `EmployeeStatus`.
 pub mod status {
@@ -226,7 +235,9 @@ pub struct Operation {
     pub kind: u8,
     #[serde(default)]
     pub progress: u8,
-    #[serde(default)]
+    /// `""` when fine on a real portal (FileOperationDto.cs copies the operation's
+    /// error string): read as `None`.
+    #[serde(default, deserialize_with = "text")]
     pub error: Option<String>,
     #[serde(default)]
     pub finished: bool,
@@ -241,7 +252,7 @@ pub struct Operation {
 impl Operation {
     /// The server's error text, if the operation failed.
     pub fn failure(&self) -> Option<&str> {
-        self.error.as_deref().filter(|e| !e.is_empty())
+        self.error.as_deref()
     }
 }
 
@@ -264,8 +275,24 @@ pub struct Progress {
     pub is_completed: bool,
     #[serde(default)]
     pub status: u8,
-    #[serde(default)]
+    /// Always a string on a real portal, `""` without an error
+    /// (`TaskProgressResponseDto.Get`: `Exception?.Message` of a `DistributedTask`,
+    /// whose `Exception` getter never returns null; common/ASC.Common/Threading/
+    /// DistributedTask.cs): read as `None`.
+    #[serde(default, deserialize_with = "text")]
     pub error: Option<String>,
+}
+
+impl Progress {
+    /// The job's error text, if it reported one.
+    pub fn failure(&self) -> Option<&str> {
+        self.error.as_deref()
+    }
+
+    /// Finished with status Completed and no error.
+    pub fn succeeded(&self) -> bool {
+        self.is_completed && self.status == task_status::COMPLETED && self.failure().is_none()
+    }
 }
 
 /// `ApiKeyResponseDto` (never the secret).

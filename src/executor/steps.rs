@@ -209,7 +209,7 @@ pub async fn reassign(engine: &Engine, job: &Job) -> Result<StepEnd, RunError> {
                 )
                 .unwrap_or(p)
             };
-            if p.is_completed && p.status == task_status::COMPLETED && p.error.is_none() {
+            if p.succeeded() {
                 return Ok(if in_doubt {
                     StepEnd::Done(detail)
                 } else {
@@ -271,18 +271,13 @@ pub async fn reassign(engine: &Engine, job: &Job) -> Result<StepEnd, RunError> {
             "the reassign job was canceled".into(),
             detail,
         )),
-        Some(p)
-            if p.status == task_status::FAILED
-                || p.error.as_deref().is_some_and(|e| !e.is_empty()) =>
-        {
-            Ok(StepEnd::Failed(
-                format!(
-                    "the reassign job failed: {}",
-                    p.error.as_deref().unwrap_or("no reason given")
-                ),
-                detail,
-            ))
-        }
+        Some(p) if p.status == task_status::FAILED || p.failure().is_some() => Ok(StepEnd::Failed(
+            format!(
+                "the reassign job failed: {}",
+                p.failure().unwrap_or("no reason given")
+            ),
+            detail,
+        )),
         Some(_) => Ok(StepEnd::Done(detail)),
         // The record went (they vanish a minute after their last update): the
         // portal's state says whether the data moved.

@@ -801,3 +801,38 @@ async fn an_archived_room_with_the_wrong_access_is_brought_back_fixed_and_archiv
         "done"
     );
 }
+
+/// A run killed after `reassign/start` reached the portal but before its answer was
+/// journaled leaves the step in doubt. On a real portal the finished job's record says
+/// `"error": ""` (TaskProgressResponseDto.Get); the resumed run must read that as a
+/// success and not start the reassign again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reassign_in_doubt_whose_job_finished_is_not_started_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let (sim, manifest) = synthetic(1, quick(), dir.path()).await;
+    let run_dir = dir.path().join("run");
+    let args = yes(&manifest, &run_dir);
+    let first = apply(&sim, &args).await;
+    assert_eq!(first.code, 0, "{}", first.transcript());
+    // What kill -9 right after the start's intent leaves behind.
+    let journal = run_dir.join("journal.jsonl");
+    let text = std::fs::read_to_string(&journal).unwrap();
+    let mut kept = String::new();
+    for line in text.lines() {
+        kept.push_str(line);
+        kept.push('\n');
+        if line.contains(r#""type":"intent""#) && line.contains(r#""step":"reassign""#) {
+            break;
+        }
+    }
+    assert_ne!(kept, text, "the journal has a reassign intent");
+    std::fs::write(&journal, kept).unwrap();
+
+    let resumed = apply(&sim, &args).await;
+    assert_eq!(resumed.code, 0, "{}", resumed.transcript());
+    let report = report(&run_dir);
+    let only = &report["leavers"][0];
+    assert_eq!(step(only, "reassign"), "done", "{only:#}");
+    let audit = audit_actions(&sim).await;
+    assert_eq!(audit.get(&4030), Some(&1), "reassigns: {audit:?}");
+}

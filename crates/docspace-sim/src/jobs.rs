@@ -43,7 +43,8 @@ pub struct ProgressJob {
     pub started: Instant,
     pub duration: Duration,
     pub status: u8,
-    pub error: Option<String>,
+    /// The failure's message; `""` while there is none (see `dto`).
+    pub error: String,
     pub fate: Fate,
     pub finished_at: Option<Instant>,
 }
@@ -63,18 +64,19 @@ impl ProgressJob {
         last_update(self.started, self.duration, self.finished_at, self.fate)
     }
 
-    /// `TaskProgressResponseDto`.
+    /// `TaskProgressResponseDto` (products/ASC.People/Server/ApiModels/ResponseDto/
+    /// TaskProgressResponseDto.cs, `Get`). `error` is always sent, `""` when the job
+    /// has none: `Error = progressItem.Exception?.Message`, and `DistributedTask.Exception`'s
+    /// getter always returns `new Exception(_exeption)`, `_exeption` defaulting to
+    /// `string.Empty` (common/ASC.Common/Threading/DistributedTask.cs).
     pub fn dto(&self, now: Instant) -> Value {
-        let mut dto = json!({
+        json!({
             "id": self.id,
+            "error": self.error,
             "percentage": self.percentage(now),
             "isCompleted": matches!(self.status, status::COMPLETED | status::CANCELED | status::FAILED),
             "status": self.status,
-        });
-        if let Some(error) = &self.error {
-            dto["error"] = error.clone().into();
-        }
-        dto
+        })
     }
 }
 

@@ -153,7 +153,7 @@ fn start_job(
         started: now,
         duration: sim.config.job_duration,
         status: status::RUNNING,
-        error: None,
+        error: String::new(),
         fate: sim.job_fate(30),
         finished_at: None,
     };
@@ -186,12 +186,12 @@ fn finish_job(sim: &Sim, kind: Kind, from: Guid) {
     job.finished_at = Some(now);
     if job.fate == Fate::Fail {
         job.status = status::FAILED;
-        job.error = Some("Failed to reassign data: the storage did not answer in time".into());
+        job.error = "Failed to reassign data: the storage did not answer in time".into();
         return;
     }
     if !effects::is_active_admin(&portal, job.caller) {
         job.status = status::FAILED;
-        job.error = Some("Access denied".into());
+        job.error = "Access denied".into();
         return;
     }
     job.status = status::COMPLETED;

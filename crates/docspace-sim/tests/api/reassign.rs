@@ -213,6 +213,17 @@ async fn a_running_job_is_returned_again_and_can_be_terminated() {
         )
         .await;
     assert_eq!(first.response()["id"], second.response()["id"]);
+    // TaskProgressResponseDto.Get: `Error = progressItem.Exception?.Message`, and
+    // DistributedTask.Exception always wraps `_exeption` (default ""): a job without
+    // an error says `"error": ""` in start, progress and terminate alike.
+    assert_eq!(first.response()["error"], "");
+    let running = p
+        .get(
+            &format!("/api/2.0/people/reassign/progress/{LEAVER}"),
+            OWNER,
+        )
+        .await;
+    assert_eq!(running.response()["error"], "");
     let stopped = p
         .call(
             "PUT",
@@ -228,6 +239,7 @@ async fn a_running_job_is_returned_again_and_can_be_terminated() {
         ),
         (json!(3), json!(true))
     );
+    assert_eq!(stopped.response()["error"], "");
     assert_eq!(
         p.folder(100).unwrap()["createdBy"],
         LEAVER,
@@ -266,8 +278,17 @@ async fn progress_without_a_job_is_an_empty_envelope_and_records_vanish() {
     )
     .await;
     let progress = format!("/api/2.0/people/reassign/progress/{LEAVER}");
-    p.poll_until(&progress, OWNER, |a| a.response()["isCompleted"] == true)
+    let done = p
+        .poll_until(&progress, OWNER, |a| a.response()["isCompleted"] == true)
         .await;
+    assert_eq!(
+        (
+            done.response()["status"].clone(),
+            done.response()["error"].clone()
+        ),
+        (json!(2), json!("")),
+        "a completed job has an empty error, not none"
+    );
     // A finished record goes away a while after its last update.
     p.poll_until(&progress, OWNER, |a| a.json().get("response").is_none())
         .await;
@@ -295,6 +316,7 @@ async fn failing_and_stuck_jobs() {
         .poll_until(&progress, OWNER, |a| a.response()["isCompleted"] == true)
         .await;
     assert_eq!(failed.response()["status"], 4);
+    assert_ne!(failed.response()["error"], "");
     assert!(failed.response()["error"].is_string());
     assert_eq!(failing.folder(100).unwrap()["createdBy"], LEAVER);
 
