@@ -836,3 +836,105 @@ async fn a_reassign_in_doubt_whose_job_finished_is_not_started_again() {
     let audit = audit_actions(&sim).await;
     assert_eq!(audit.get(&4030), Some(&1), "reassigns: {audit:?}");
 }
+
+const USER_TYPES_MANIFEST: &str = "\
+version: 1
+defaults:
+  archive_owner: keeper@example.com
+  archive_folder: 500
+  hr_group: HR
+leavers:
+  - user: ada.admin@example.com      # DocSpaceAdmin: only the owner may disable and reassign
+    workspace: 100
+  - user: rob.roomadmin@example.com  # RoomAdmin
+    workspace: 200
+  - user: uma.user@example.com       # User: a folder they made in someone's room
+    workspace: 310
+  - user: gus.guest@example.com      # Guest: the same, plus a shared file of their own
+    workspace: 320
+";
+
+/// A leaver of each user type goes through plan and apply as on a real portal: every
+/// type can be disabled and reassigned by the owner (ReassignController.StartReassign
+/// refuses no type of from-user, only admins for a non-owner); Users and Guests own
+/// no rooms, but the folders they made in rooms and the items they shared from My
+/// documents go to the archive owner (ReassignProgressItem).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_leaver_of_every_user_type_is_offboarded() {
+    let text =
+        std::fs::read_to_string(repo().join("tests/fixtures/apply/user-types.yaml")).unwrap();
+    let fixture = Fixture::from_yaml(&text).expect("fixture");
+    let sim = spawn(quick(), &Source::Fixture(Box::new(fixture)))
+        .await
+        .expect("simulator");
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = write_manifest(dir.path(), USER_TYPES_MANIFEST);
+
+    let plan = Command::new(env!("CARGO_BIN_EXE_offboard"))
+        .args(["plan", manifest.to_str().unwrap(), "--format", "json"])
+        .env("DOCSPACE_URL", sim.url())
+        .env("DOCSPACE_API_KEY", sim.owner_key())
+        .output()
+        .unwrap();
+    let planned: Value = serde_json::from_slice(&plan.stdout).unwrap_or_else(|_| {
+        panic!("{}", String::from_utf8_lossy(&plan.stderr));
+    });
+    for leaver in planned["leavers"].as_array().unwrap() {
+        assert_eq!(leaver["outcome"], "will_change", "{leaver:#}");
+    }
+
+    let run_dir = dir.path().join("run");
+    let run = apply(&sim, &yes(&manifest, &run_dir)).await;
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    let report = report(&run_dir);
+    let state = sim.state();
+    let keeper = user(&state, "keeper@example.com")["id"].clone();
+    for email in [
+        "ada.admin@example.com",
+        "rob.roomadmin@example.com",
+        "uma.user@example.com",
+        "gus.guest@example.com",
+    ] {
+        let row = leaver(&report, email);
+        assert_eq!(row["outcome"], "done", "{row:#}");
+        for name in ["disable", "reassign", "archive"] {
+            assert_eq!(step(row, name), "done", "{email} {name}: {row:#}");
+        }
+        assert_eq!(user(&state, email)["status"], 2, "{email} is disabled");
+    }
+    // Rooms archived and owned by the archive owner; folders moved into the archive
+    // room and, like the leaver's files in them, re-owned by the reassign.
+    for room in [100, 200] {
+        assert_eq!(folder(&state, room)["createdBy"], keeper, "room {room}");
+        assert_eq!(
+            folder(&state, room)["parent"],
+            state["archiveRoot"],
+            "room {room} is archived"
+        );
+    }
+    for (dir_id, file_id) in [(310, 311), (320, 321)] {
+        let moved = folder(&state, dir_id);
+        assert_eq!(moved["parent"], 500, "folder {dir_id}");
+        assert_eq!(moved["createdBy"], keeper, "folder {dir_id}");
+        let file = state["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["id"] == file_id)
+            .unwrap();
+        assert_eq!(file["createdBy"], keeper, "file {file_id}");
+    }
+    // The guest's shared personal file went to the archive owner's "Documents of user".
+    let gus_docs = state["folders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["title"] == "Documents of user Gus Guest")
+        .expect("the guest's shared items were handed over");
+    assert_eq!(gus_docs["createdBy"], keeper);
+    assert_eq!(
+        state["keys"].as_array().unwrap().len(),
+        1,
+        "only the owner's key is left"
+    );
+}
