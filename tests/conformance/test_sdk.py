@@ -553,6 +553,38 @@ class RoomWriteTests(SimTestCase):
                 ),
             )
 
+    def test_room_members_through_the_folder_share_route(self):
+        # PUT files/folder/{id}/share on a room follows the room's rules, as
+        # PUT files/rooms/{id}/share does (FileSharingAceHelper.SetAceObjectAsync):
+        # the SDK's FileShareArrayWrapper must accept the answer.
+        sharing = self.api(SharingApi, LEAVER_KEY)
+        answer = sharing.set_folder_security_info(
+            ROOM_WORKSPACE,
+            sdk.SecurityInfoSimpleRequestDto(
+                share=[sdk.FileShareParams(share_to=SECOND, access=FileShare.ContentCreator)],
+                notify=False,
+            ),
+        )
+        self.assertSuccessEnvelope(answer)
+        self.assertEqual(
+            [(str(s.shared_to_user.id), s.access) for s in answer.response],
+            [(SECOND, FileShare.ContentCreator)],
+        )
+        listing = self.api(RoomsApi, LEAVER_KEY).get_room_security_info(ROOM_WORKSPACE).response
+        self.assertIn(
+            (SECOND, FileShare.ContentCreator),
+            [(str(m.shared_to_user.id), m.access) for m in listing if m.shared_to_user],
+        )
+        # A role the user type may not hold in a room (RoomManager for a User).
+        plain = self.user_id("plain@example.com")
+        with self.assertRaises(ForbiddenException):
+            sharing.set_folder_security_info(
+                ROOM_WORKSPACE,
+                sdk.SecurityInfoSimpleRequestDto(
+                    share=[sdk.FileShareParams(share_to=plain, access=FileShare.RoomManager)]
+                ),
+            )
+
     def test_room_archive_and_fileops(self):
         started = self.api(RoomsApi).archive_room(
             ROOM_WORKSPACE, ArchiveRoomRequest(delete_after=False)

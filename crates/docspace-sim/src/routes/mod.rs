@@ -9,6 +9,7 @@ pub mod introspect;
 pub mod people;
 pub mod reassign;
 pub mod security;
+pub mod sharing;
 
 use axum::Router;
 use axum::routing::{delete, get, post, put};
@@ -66,7 +67,7 @@ pub fn router(sim: Sim) -> Router {
         .route("/api/2.0/files/folder/{id}/path", get(files::folder_path))
         .route(
             "/api/2.0/files/folder/{id}/share",
-            get(files::folder_share).put(files::set_folder_share),
+            get(sharing::folder_share).put(sharing::set_folder_share),
         )
         .route(
             "/api/2.0/files/rooms",
@@ -75,7 +76,7 @@ pub fn router(sim: Sim) -> Router {
         .route("/api/2.0/files/rooms/{id}", get(files::room_info))
         .route(
             "/api/2.0/files/rooms/{id}/share",
-            get(files::room_share).put(files::set_room_share),
+            get(sharing::room_share).put(sharing::set_room_share),
         )
         .route("/api/2.0/files/rooms/{id}/archive", put(fileops::archive))
         .route(

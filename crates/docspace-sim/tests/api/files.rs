@@ -2,7 +2,7 @@
 
 use std::io::Read;
 
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::support::*;
 
@@ -270,6 +270,120 @@ async fn folders_inside_rooms_take_no_user_shares() {
         )
         .await;
     assert_eq!((bogus.status, bogus.response()), (200, json!([])));
+}
+
+/// How many audit events of `action` the portal holds.
+fn audited(p: &Portal, action: u64) -> usize {
+    p.state()["audit"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == action)
+        .count()
+}
+
+/// `PUT files/folder/{id}/share` on a ROOM runs the room's rules, as `PUT
+/// files/rooms/{id}/share` does: both end in `FileSharingAceHelper.SetAceObjectAsync`
+/// (products/ASC.Files/Core/Utils/FileSharing.cs) through
+/// `SecurityControllerHelper.SetSecurityInfoAsync`. Groups go first; a role the room
+/// or user type forbids is a 403 that keeps earlier writes but audits none
+/// (`FileStorageService.SetAceObjectAsync` audits after the helper returns); an
+/// unchanged role is skipped; the answer repeats, per changed entry, the current
+/// records of every subject sent (`GetPureSharesAsync`).
+#[tokio::test]
+async fn a_room_takes_member_changes_through_the_folder_share_route_too() {
+    let p = Portal::start().await;
+    let plain = p.user_id("plain@example.com");
+    let hr = p.state()["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["name"] == "HR")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let share = |items: Value| Some(json!({ "share": items }));
+    // A DocSpace admin who is not a member: no EditAccess.
+    let by_admin = p
+        .call(
+            "PUT",
+            "/api/2.0/files/folder/100/share",
+            OWNER,
+            share(json!([{"shareTo": SECOND, "access": 2}])),
+        )
+        .await;
+    assert_eq!(
+        (by_admin.status, by_admin.error_message()),
+        (403, "Access denied".into())
+    );
+    // RoomManager is not a User's role: refused, after the group (first) was written,
+    // and with no audit event for it.
+    let before = audited(&p, 5094);
+    let refused = p
+        .call(
+            "PUT",
+            "/api/2.0/files/folder/100/share",
+            LEAVER_KEY,
+            share(json!([{"shareTo": plain, "access": 9}, {"shareTo": hr, "access": 2}])),
+        )
+        .await;
+    assert_eq!(
+        (refused.status, refused.error_message()),
+        (403, "The role is not available for this user type".into())
+    );
+    let shares = p.folder(100).unwrap()["shares"].clone();
+    assert!(
+        shares
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["subject"] == hr.as_str() && s["access"] == 2),
+        "{shares}"
+    );
+    assert_eq!(audited(&p, 5094), before, "nothing audited");
+    // A room role through the folder route: the member is added, audited as the
+    // room route does (RoomCreateUser), and plain's unchanged role is skipped.
+    let created = audited(&p, 5085);
+    let updated = audited(&p, 5075);
+    let added = p
+        .call(
+            "PUT",
+            "/api/2.0/files/folder/100/share",
+            LEAVER_KEY,
+            share(json!([{"shareTo": plain, "access": 10}, {"shareTo": SECOND, "access": 11}])),
+        )
+        .await;
+    assert_eq!(added.status, 200, "{}", added.text);
+    let records = added.response();
+    let records = records.as_array().unwrap();
+    assert_eq!(
+        records.len(),
+        2,
+        "one changed entry: both subjects' records once"
+    );
+    assert!(
+        records
+            .iter()
+            .any(|r| r["sharedToUser"]["id"] == SECOND && r["access"] == 11)
+    );
+    assert_eq!(
+        (audited(&p, 5085), audited(&p, 5075)),
+        (created + 1, updated)
+    );
+    // The room route on a folder inside a room: links only, so a user is refused.
+    let on_folder = p
+        .call(
+            "PUT",
+            "/api/2.0/files/rooms/110/share",
+            LEAVER_KEY,
+            Some(json!({"invitations": [{"id": SECOND, "access": 2}]})),
+        )
+        .await;
+    assert_eq!(
+        (on_folder.status, on_folder.error_message()),
+        (403, "The role is not available for this user type".into())
+    );
 }
 
 #[tokio::test]
