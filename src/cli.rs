@@ -201,7 +201,7 @@ pub struct SimArgs {
     /// How long a reassign or file operation takes, e.g. `2s` or `250ms`.
     #[arg(long, default_value = "2s", value_name = "DURATION", value_parser = parse_duration)]
     pub job_duration: std::time::Duration,
-    /// Faults, e.g. `429=0.05,500=0.03,502=0.01,503=0.01,drop=0.01,latency=5ms..40ms,job-fail=0.02,job-stuck=0.01`.
+    /// Faults, e.g. `429=0.05,500=0.03,502=0.01,503=0.01,drop=0.01,latency=5ms..40ms,job-fail=0.02,job-stuck=0.01,job-silent=0.01`.
     #[arg(long, value_name = "SPEC", value_parser = parse_faults)]
     pub faults: Option<docspace_sim::Faults>,
 }

@@ -8,7 +8,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::docspace::ApiError;
-use crate::docspace::model::{ApiKey, Employee, Folder, Group, Share, UserKind, folder_type};
+use crate::docspace::model::{ApiKey, Employee, Folder, Group, Share, UserKind};
 use crate::manifest::{Leaver, Manifest, Step, UserRef};
 
 /// DocSpace's daily budget of POST + PUT requests per user (docspace-api.md §12).
@@ -490,11 +490,16 @@ pub fn workspace_problem(
         }
         _ => return Some(format!("workspace {} not found", leaver.workspace)),
     };
-    if folder.root_folder_type == folder_type::USER {
+    if folder.is_personal() {
         return Some(format!(
             "workspace {} is in a user's My documents, which no admin can move",
             leaver.workspace
         ));
+    }
+    if leaver.steps.contains(&Step::Export)
+        && let Some(problem) = export_problem(leaver.workspace, folder)
+    {
+        return Some(problem);
     }
     if folder.is_room()
         && leaver.steps.contains(&Step::Archive)
@@ -532,6 +537,27 @@ pub fn workspace_problem(
         }
     }
     None
+}
+
+/// Why the key's user cannot export `folder`, if so: DocSpace computes the caller's
+/// `Download` right (FileSecurity.FilterEntryAsync), which a room's "restrict copy and
+/// download" setting (`denyDownload`) takes from viewers and from admins who are not
+/// members; a bulk download of it is then refused.
+pub fn export_problem(workspace: u64, folder: &Folder) -> Option<String> {
+    if folder.can("Download") {
+        return None;
+    }
+    Some(if folder.deny_download {
+        format!(
+            "room {workspace} \"{}\" restricts copy and download, so the key's user may not export it; drop `export` from this leaver's steps, or have the room's owner lift the restriction",
+            folder.title
+        )
+    } else {
+        format!(
+            "the key's user may not download workspace {workspace} \"{}\" (it is in a room that restricts copy and download, or not theirs to read); drop `export` from this leaver's steps",
+            folder.title
+        )
+    })
 }
 
 /// How groups are keyed in [`Observed::groups`].

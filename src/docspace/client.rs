@@ -15,6 +15,7 @@ use super::envelope::{Envelope, decode};
 use super::error::ApiError;
 use super::model::{
     ApiKey, Employee, Folder, FolderContents, Group, Operation, Progress, RoomSecurity, Share,
+    Total,
 };
 
 /// The largest page DocSpace serves (`count` 1..100).
@@ -355,7 +356,8 @@ impl Client {
             ("searchArea", "2".to_owned()),
             ("count", "1".to_owned()),
         ];
-        let contents: FolderContents =
+        // Only the total: a third-party room in the list would have a string id.
+        let contents: Total =
             Self::required(self.get("api/2.0/files/rooms", &query).await?, "rooms")?;
         Ok(contents.total)
     }

@@ -256,6 +256,20 @@ mod tests {
         }
     }
 
+    /// Rooms and folders of third-party storage have string ids (`FolderDto<string>`,
+    /// products/ASC.Files/Core/ApiModels/ResponseDto/FolderDto.cs): lists the client
+    /// only counts, and operations it only polls, must still decode.
+    #[test]
+    fn string_ids_of_third_party_folders_do_not_break_counts_or_operations() {
+        use crate::docspace::model::{Operation, Total};
+        let rooms = br#"{"response": {"files": [], "folders": [{"id": "sbox-1|/Room", "title": "Box room", "roomType": 5}], "current": {"id": 14, "title": "Rooms"}, "total": 1}, "count": 1, "status": 0, "statusCode": 200}"#;
+        let total: Total = decode(200, None, rooms).unwrap().response.unwrap();
+        assert_eq!(total.total, 1);
+        let operations = br#"{"response": [{"id": "op", "Operation": 0, "progress": 100, "error": "", "processed": "1", "finished": true, "status": 2, "folders": [{"id": "sbox-1|/Moved", "title": "Moved"}]}], "count": 1, "status": 0, "statusCode": 200}"#;
+        let listed: Vec<Operation> = decode(200, None, operations).unwrap().response.unwrap();
+        assert_eq!((listed[0].finished, listed[0].failure()), (true, None));
+    }
+
     #[test]
     fn an_empty_exception_message_is_no_message() {
         assert_eq!(

@@ -110,6 +110,10 @@ pub struct EmployeeRef {
 /// `FolderType` numbers the flow checks.
 pub mod folder_type {
     pub const USER: u8 = 5;
+    /// What another user's My documents item shows as its root
+    /// (`FolderDtoHelper.GetAsync`, products/ASC.Files/Core/ApiModels/ResponseDto/
+    /// FolderDto.cs: `RootFolderType = FolderType.SHARE` for a USER root not the caller's).
+    pub const SHARE: u8 = 6;
     pub const VIRTUAL_ROOMS: u8 = 14;
     pub const ARCHIVE: u8 = 20;
 }
@@ -135,6 +139,10 @@ pub struct Folder {
     pub files_count: u64,
     #[serde(default)]
     pub folders_count: u64,
+    /// A room's "restrict copy and download" setting (`FolderDto.DenyDownload`, always
+    /// sent; false on anything but such a room).
+    #[serde(default)]
+    pub deny_download: bool,
 }
 
 impl Folder {
@@ -144,6 +152,14 @@ impl Folder {
 
     pub fn is_archived(&self) -> bool {
         self.root_folder_type == folder_type::ARCHIVE
+    }
+
+    /// In somebody's My documents: the caller's own (USER) or another user's (SHARE).
+    pub fn is_personal(&self) -> bool {
+        matches!(
+            self.root_folder_type,
+            folder_type::USER | folder_type::SHARE
+        )
     }
 
     /// Whether the caller may `right` (`"EditAccess"`, `"Create"`, …) on it.
@@ -167,6 +183,14 @@ pub struct FileEntry {
     pub folder_id: Option<i64>,
     #[serde(default)]
     pub created_by: Option<EmployeeRef>,
+}
+
+/// Only the `total` of a list (`FolderContentDto` and others): for counting without
+/// decoding entries, which may be third-party rooms with string ids.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+pub struct Total {
+    #[serde(default)]
+    pub total: u64,
 }
 
 /// `FolderContentDto`.
@@ -245,8 +269,8 @@ pub struct Operation {
     pub status: Option<u8>,
     #[serde(default)]
     pub url: Option<String>,
-    #[serde(default)]
-    pub folders: Vec<Folder>,
+    // `folders`/`files` are not read: `GET files/fileops` lists every operation of the
+    // key's user, and a third-party folder there has a string id (`FolderDto<string>`).
 }
 
 impl Operation {

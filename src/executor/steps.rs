@@ -15,7 +15,7 @@ use crate::docspace::model::{Folder, Share, task_status};
 use crate::executor::Lane;
 use crate::executor::run::{Engine, Job, RunError, StepEnd};
 use crate::manifest::Step;
-use crate::plan::{ROOM_MANAGER, current_members, wanted_members};
+use crate::plan::{ROOM_MANAGER, current_members, export_problem, wanted_members};
 use crate::run_dir::{file_stem, sha256_hex, write_atomically};
 
 /// `?` for API answers inside a step: a failure ends the step, not the run.
@@ -82,7 +82,10 @@ where
 }
 
 /// Waits for a started file operation. Its finished record is read once: when a
-/// dropped answer lost it, `reached` looks at the portal instead.
+/// dropped answer lost it, `reached` looks at the portal instead. A record that says
+/// "finished, no error" is checked too: DocSpace only logs an unexpected exception
+/// inside an operation and reports it finished without an error
+/// (`FileOperation.RunJob`), so only the portal's state proves it happened.
 async fn finish(
     engine: &Engine,
     started: &crate::docspace::model::Operation,
@@ -103,7 +106,13 @@ async fn finish(
                 Ok(true) => Ok(()),
                 _ => Err(format!("{what} failed: {error}")),
             },
-            None => Ok(()),
+            None => match reached().await {
+                Ok(true) => Ok(()),
+                Ok(false) => Err(format!(
+                    "{what} finished without an error, but the portal shows it did not happen"
+                )),
+                Err(read) => Err(format!("{what} finished; then, looking: {read}")),
+            },
         },
         Err(lost) => match reached().await {
             Ok(true) => Ok(()),
@@ -383,6 +392,11 @@ async fn reassigned_already(engine: &Engine, job: &Job) -> bool {
 pub async fn export(engine: &Engine, job: &Job) -> Result<StepEnd, RunError> {
     let workspace = job.workspace().id;
     let folders = [workspace];
+    // A room that restricts downloads refuses the key's user (404 "The required folder
+    // was not found", DownloadPermissionsCheck): say why instead.
+    if let Some(problem) = export_problem(workspace as u64, job.workspace()) {
+        return Ok(StepEnd::Failed(problem, json!({})));
+    }
     if job.in_doubt.contains(&Step::Export) {
         engine.fileops.wait_idle(SETTLE_WAIT).await;
     }

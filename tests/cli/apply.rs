@@ -420,6 +420,43 @@ async fn failed_reassign_jobs_fail_their_leaver_and_skip_the_rest() {
     assert!(run.stdout.contains("failed: leaver0@synthetic.example"));
 }
 
+/// DocSpace reports a file operation that hit an unexpected exception as finished
+/// without an error (`FileOperation.RunJob` only logs it): archives and moves are
+/// confirmed from the portal's state, never from the record alone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn file_operations_that_finish_without_effect_are_failures() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = Config {
+        faults: Faults {
+            job_silent: 1.0,
+            ..Faults::default()
+        },
+        ..quick()
+    };
+    let (sim, manifest) = synthetic(2, config, dir.path()).await;
+    let run_dir = dir.path().join("run");
+    let run = apply(&sim, &yes(&manifest, &run_dir)).await;
+    assert_eq!(run.code, 1, "{}", run.transcript());
+    let report = report(&run_dir);
+    let state = sim.state();
+    // leaver0 has a room (archived by a file operation), leaver1 a folder (moved).
+    for (name, what) in [
+        ("leaver0@synthetic.example", "archiving"),
+        ("leaver1@synthetic.example", "moving"),
+    ] {
+        let row = leaver(&report, name);
+        assert_eq!(step(row, "archive"), "failed", "{row:#}");
+        assert!(
+            row["error"].as_str().unwrap().contains(&format!(
+                "{what} finished without an error, but the portal shows it did not happen"
+            )),
+            "{row:#}"
+        );
+        let workspace = row["workspace"].as_i64().unwrap();
+        assert_ne!(folder(&state, workspace)["parent"], state["archiveRoot"]);
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_canceled_reassign_fails_and_only_failed_runs_it_again() {
     let dir = tempfile::tempdir().unwrap();
@@ -937,4 +974,106 @@ async fn a_leaver_of_every_user_type_is_offboarded() {
         1,
         "only the owner's key is left"
     );
+}
+
+const DENY_DOWNLOAD_PORTAL: &str = "\
+portal: {name: deny-download, owner: owner@example.com, time_zone: UTC, audit: true}
+users:
+  - {email: owner@example.com, first_name: Olga, last_name: Owner, type: DocSpaceAdmin,
+     api_keys: [{key: sk-0000000000000000000000000000000000000000000000000000000000000001, name: owner}]}
+  - {email: keeper@example.com, first_name: Kim, last_name: Keeper, type: DocSpaceAdmin}
+  - {email: lea@example.com, first_name: Lea, last_name: Locked, type: RoomAdmin}
+  - {email: max@example.com, first_name: Max, last_name: Open, type: RoomAdmin}
+  - {email: nora@example.com, first_name: Nora, last_name: Noexport, type: RoomAdmin}
+groups:
+  - {name: HR, members: [keeper@example.com]}
+rooms:
+  - {id: 100, title: Board minutes, owner: lea@example.com, deny_download: true, files: [{id: 101, title: Minutes.docx}]}
+  - {id: 200, title: Max's room, owner: max@example.com, files: [{id: 201, title: Notes.docx}]}
+  - {id: 300, title: Nora's room, owner: nora@example.com, deny_download: true, files: [{id: 301, title: Plan.docx}]}
+";
+
+const DENY_DOWNLOAD_MANIFEST: &str = "\
+version: 1
+defaults:
+  archive_owner: keeper@example.com
+  hr_group: HR
+  steps: [disable, revoke_keys, reassign, export, archive, audit]
+leavers:
+  - user: lea@example.com
+    workspace: 100
+  - user: max@example.com
+    workspace: 200
+  - user: nora@example.com
+    workspace: 300
+    steps: [disable, revoke_keys, reassign, archive, audit]
+";
+
+/// A room whose owner restricted copy and download (`denyDownload`) cannot be exported
+/// by an admin who is not a member (FileSecurity.FilterEntryAsync; the bulk download
+/// is refused). The plan says so before anything happens, and apply leaves that
+/// leaver's room alone; without `export` the same room is offboarded.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_room_that_restricts_downloads_cannot_be_exported_and_the_plan_says_so() {
+    let fixture = Fixture::from_yaml(DENY_DOWNLOAD_PORTAL).expect("fixture");
+    let sim = spawn(quick(), &Source::Fixture(Box::new(fixture)))
+        .await
+        .expect("simulator");
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = write_manifest(dir.path(), DENY_DOWNLOAD_MANIFEST);
+    let plan = Command::new(env!("CARGO_BIN_EXE_offboard"))
+        .args(["plan", manifest.to_str().unwrap(), "--format", "json"])
+        .env("DOCSPACE_URL", sim.url())
+        .env("DOCSPACE_API_KEY", sim.owner_key())
+        .output()
+        .unwrap();
+    let planned: Value = serde_json::from_slice(&plan.stdout)
+        .unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&plan.stderr)));
+    let outcome = |email: &str| {
+        planned["leavers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["leaver"] == email)
+            .unwrap()
+            .clone()
+    };
+    let lea = outcome("lea@example.com");
+    assert_eq!(lea["outcome"], "invalid", "{lea:#}");
+    assert!(
+        lea["reason"]
+            .as_str()
+            .unwrap()
+            .contains("room 100 \"Board minutes\" restricts copy and download"),
+        "{lea:#}"
+    );
+    assert_eq!(outcome("max@example.com")["outcome"], "will_change");
+    assert_eq!(outcome("nora@example.com")["outcome"], "will_change");
+
+    let run_dir = dir.path().join("run");
+    let run = apply(&sim, &yes(&manifest, &run_dir)).await;
+    let report = report(&run_dir);
+    let lea = leaver(&report, "lea@example.com");
+    assert_eq!(lea["outcome"], "invalid", "{lea:#}");
+    assert!(
+        lea["reason"]
+            .as_str()
+            .unwrap()
+            .contains("restricts copy and download")
+    );
+    assert_eq!(step(lea, "archive"), "skipped", "{lea:#}");
+    assert_eq!(
+        leaver(&report, "max@example.com")["outcome"],
+        "done",
+        "{}",
+        run.transcript()
+    );
+    assert_eq!(leaver(&report, "nora@example.com")["outcome"], "done");
+    let state = sim.state();
+    assert_eq!(
+        folder(&state, 100)["parent"],
+        state["roomsRoot"],
+        "not archived"
+    );
+    assert_eq!(folder(&state, 300)["parent"], state["archiveRoot"]);
 }

@@ -61,6 +61,11 @@ pub struct Faults {
     pub latency: Option<(Duration, Duration)>,
     pub job_fail: f64,
     pub job_stuck: f64,
+    /// File operations that end "completed" with no error and no effect: what
+    /// `FileOperation.RunJob` (products/ASC.Files/Core/Services/WCFService/
+    /// FileOperations/FileOperation.cs) makes of an unexpected exception, which it
+    /// only logs. Reassign jobs report their failures and ignore it.
+    pub job_silent: f64,
 }
 
 impl Faults {
@@ -89,6 +94,7 @@ impl Faults {
                 "drop" => faults.drop = probability()?,
                 "job-fail" => faults.job_fail = probability()?,
                 "job-stuck" => faults.job_stuck = probability()?,
+                "job-silent" => faults.job_silent = probability()?,
                 "latency" => {
                     let (low, high) = value.split_once("..").unwrap_or((value, value));
                     let low = parse_duration(low)?;
@@ -102,7 +108,7 @@ impl Faults {
                 }
                 other => {
                     return Err(format!(
-                        "unknown fault `{other}`; known: 429, 500, 502, 503, drop, latency, job-fail, job-stuck"
+                        "unknown fault `{other}`; known: 429, 500, 502, 503, drop, latency, job-fail, job-stuck, job-silent"
                     ));
                 }
             }

@@ -155,6 +155,11 @@ impl View<'_> {
         dto
     }
 
+    /// `FileEntryDto.security`: exactly the folder actions of 3.7 (`FileSecurity`'s
+    /// `_securityEntries` for `FileEntryType.Folder`, products/ASC.Files/Core/Core/
+    /// Security/FileSecurity.cs), keyed by name. Actions the simulator has no model for
+    /// (third-party reconnect, room from folder, embedding, index export, chat) are
+    /// false.
     fn security(&self, rights: Rights) -> Value {
         json!({
             "Read": rights.read,
@@ -163,18 +168,23 @@ impl View<'_> {
             "EditRoom": rights.edit_access,
             "Rename": rights.edit_access,
             "CopyTo": rights.create,
-            "Copy": rights.read,
             "MoveTo": rights.create,
+            // Copying out is downloading, and denied with it (`SettingsDenyDownload`).
+            "Copy": rights.download,
             "Move": rights.move_from,
             "Pin": rights.read,
             "Mute": rights.read,
             "EditAccess": rights.edit_access,
-            "Duplicate": rights.create,
-            "Download": rights.read,
+            "Duplicate": rights.create && rights.download,
+            "Download": rights.download,
             "CopySharedLink": rights.read,
+            "Reconnect": false,
+            "CreateRoomFrom": false,
+            "CopyLink": rights.read,
+            "Embed": false,
             "ChangeOwner": rights.change_owner,
-            "Archive": rights.archive,
-            "Unarchive": rights.archive,
+            "IndexExport": false,
+            "UseChat": false,
         })
     }
 
@@ -199,7 +209,15 @@ impl View<'_> {
     pub fn folder(&self, folder: &Folder) -> Value {
         let portal = self.portal;
         let root = portal.root_of(folder.id);
-        let root_type = root.map_or(folder_type::DEFAULT, |r| r.folder_type);
+        // Another user's My documents shows as SHARE (`FolderDtoHelper.GetAsync`,
+        // products/ASC.Files/Core/ApiModels/ResponseDto/FolderDto.cs).
+        let root_type = match root {
+            Some(r) if r.folder_type == folder_type::USER && r.created_by != self.caller => {
+                folder_type::SHARE
+            }
+            Some(r) => r.folder_type,
+            None => folder_type::DEFAULT,
+        };
         let rights = portal.folder_rights(self.caller, folder);
         let files_count = portal
             .files
@@ -234,12 +252,14 @@ impl View<'_> {
             "updatedBy": self.employee_by_id(folder.created_by),
             "providerItem": false,
             "fileEntryType": 1,
+            // FolderDto.DenyDownload is a bool, so always sent; only rooms have the
+            // setting (their room settings row), everything else says false.
+            "denyDownload": folder.is_room() && folder.deny_download,
         });
         if let Some(room_type) = folder.room_type {
             dto["roomType"] = room_type.into();
             dto["tags"] = json!([]);
             dto["indexing"] = false.into();
-            dto["denyDownload"] = false.into();
             dto["type"] = folder.folder_type.into();
         } else if let Some(room) = portal.room_of(folder.id) {
             dto["parentRoomType"] = room.folder_type.into();

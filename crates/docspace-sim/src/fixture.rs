@@ -119,6 +119,10 @@ pub struct RoomSpec {
     pub owner: String,
     #[serde(default)]
     pub archived: bool,
+    /// The room's "restrict copy and download" setting (`SettingsDenyDownload`):
+    /// Read members and admins who are not members may not download from it.
+    #[serde(default)]
+    pub deny_download: bool,
     #[serde(default)]
     pub members: Vec<ShareSpec>,
     #[serde(default)]
@@ -387,7 +391,9 @@ impl Fixture {
             }
             let ft = room_folder_type(room_type).expect("known room type");
             portal.insert_folder(id, parent, &spec.title, ft, Some(room_type), owner, at);
-            portal.folders.get_mut(&id).expect("inserted").shares = shares(&spec.members)?;
+            let room = portal.folders.get_mut(&id).expect("inserted");
+            room.shares = shares(&spec.members)?;
+            room.deny_download = spec.deny_download;
             add_tree(
                 &mut portal,
                 id,

@@ -30,6 +30,9 @@ pub enum Fate {
     Fail,
     /// Stops at this percentage and never finishes.
     Stuck(u8),
+    /// A file operation that finishes "completed", without an error, having done
+    /// nothing (the `job-silent` fault).
+    Silent,
 }
 
 /// A reassign or remove job, keyed by the leaver.

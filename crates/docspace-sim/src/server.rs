@@ -79,6 +79,8 @@ impl Shared {
             crate::jobs::Fate::Fail
         } else if draw < faults.job_fail + faults.job_stuck {
             crate::jobs::Fate::Stuck(stuck_at)
+        } else if draw < faults.job_fail + faults.job_stuck + faults.job_silent {
+            crate::jobs::Fate::Silent
         } else {
             crate::jobs::Fate::Normal
         }

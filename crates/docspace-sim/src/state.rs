@@ -140,6 +140,8 @@ pub mod folder_type {
     pub const DEFAULT: u8 = 0;
     pub const TRASH: u8 = 3;
     pub const USER: u8 = 5;
+    /// "Shared with me": the root another user's My documents items show.
+    pub const SHARE: u8 = 6;
     pub const VIRTUAL_ROOMS: u8 = 14;
     pub const FILLING_FORMS_ROOM: u8 = 15;
     pub const EDITING_ROOM: u8 = 16;
@@ -200,6 +202,9 @@ pub struct Folder {
     pub updated: Timestamp,
     /// Members of a room, or shares of a My-documents folder.
     pub shares: Vec<Share>,
+    /// A room's "restrict copy and download" setting (`Folder.SettingsDenyDownload`,
+    /// products/ASC.Files/Core/Core/Entries/Folder.cs; `FolderDto.denyDownload`).
+    pub deny_download: bool,
 }
 
 impl Folder {
@@ -306,6 +311,8 @@ pub struct Rights {
     pub archive: bool,
     pub change_owner: bool,
     pub move_from: bool,
+    /// `FilesSecurityActions.Download`: what a bulk download may take.
+    pub download: bool,
 }
 
 impl Rights {
@@ -316,6 +323,7 @@ impl Rights {
         archive: false,
         change_owner: false,
         move_from: false,
+        download: false,
     };
 }
 
@@ -405,6 +413,7 @@ impl Portal {
                 created: at,
                 updated: at,
                 shares: Vec::new(),
+                deny_download: false,
             },
         );
     }
@@ -580,6 +589,7 @@ impl Portal {
                         archive: false,
                         change_owner: false,
                         move_from: !own_root,
+                        download: true,
                     };
                 }
                 // Another user's My documents: only explicit shares on the item or
@@ -592,6 +602,7 @@ impl Portal {
                 match shared {
                     Some(a) if a != access::NONE && a != access::RESTRICT => Rights {
                         read: true,
+                        download: true,
                         create: matches!(a, access::READ_WRITE | access::EDITING),
                         edit_access: a == access::READ_WRITE,
                         ..Rights::NONE
@@ -626,9 +637,17 @@ impl Portal {
                 let manager = owner || role == Some(access::ROOM_MANAGER);
                 let creator = manager || role == Some(access::CONTENT_CREATOR);
                 let is_room = folder.is_room();
+                // Download (FileSecurity.FilterEntryAsync): the owner and members above
+                // Read always; Read members and admins who are not members only while
+                // the room does not deny downloads (the `VirtualRooms` admin shortcut
+                // and the `FilesSecurityActions.Download` case, `SettingsDenyDownload`).
+                let download = owner
+                    || role.is_some_and(|r| r != access::READ && r != access::NONE)
+                    || ((admin || role == Some(access::READ)) && !room.deny_download);
                 // Admins who are not members only read, and may move (archive) and
                 // re-own the room itself (FileSecurity's VirtualRooms shortcut).
                 Rights {
+                    download,
                     read: admin || owner || role.is_some(),
                     create: !archived && creator,
                     edit_access: !archived && manager,

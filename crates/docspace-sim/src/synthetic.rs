@@ -4,7 +4,10 @@
 //! Every leaver is an active RoomAdmin or User. Even-numbered leavers own a room
 //! (their workspace) with files and a colleague as member; odd-numbered ones have a
 //! folder inside a shared department room. Every fourth has a shared folder in My
-//! documents, every third an API key.
+//! documents, every third an API key. Every tenth leaver's room denies downloads
+//! (`SettingsDenyDownload`), as rooms with confidential work do: the manifest does
+//! not ask for exports, so it stays offboardable, but an `export` step added to it
+//! must fail for those leavers.
 
 use std::fmt::Write as _;
 
@@ -172,11 +175,13 @@ pub fn build(count: usize, rng: &mut fastrand::Rng) -> Synthetic {
                 id,
                 at,
             );
-            portal.folders.get_mut(&room).expect("added").shares = vec![Share {
+            let folder = portal.folders.get_mut(&room).expect("added");
+            folder.shares = vec![Share {
                 subject: colleague,
                 is_group: false,
                 access: access::EDITING,
             }];
+            folder.deny_download = i % 10 == 0;
             room
         } else {
             let department = departments[i % departments.len()];

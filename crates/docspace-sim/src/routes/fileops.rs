@@ -90,6 +90,10 @@ fn finish(sim: &Sim, id: Guid) {
         op.error = "You don't have enough permission to perform the operation".into();
         return;
     }
+    if op.fate == Fate::Silent {
+        op.status = status::COMPLETED;
+        return;
+    }
     let owner = op.owner;
     let at = jiff::Timestamp::now();
     let outcome = match op.effect.clone() {
@@ -453,19 +457,11 @@ pub async fn bulk_download(State(sim): State<Sim>, ctx: Ctx) -> Result<Response>
             .filter_map(|item| item.get("key").and_then(value_i64)),
     );
     let single = body.bool("returnSingleOperation").unwrap_or(false);
-    {
-        let portal = sim.portal();
-        for id in &folders {
-            crate::routes::files::readable(&portal, caller, *id)?;
-        }
-        for id in &files {
-            let file = portal
-                .files
-                .get(id)
-                .ok_or_else(|| ApiError::NotFound("The required file was not found".into()))?;
-            crate::routes::files::readable(&portal, caller, file.folder)?;
-        }
-    }
+    // FileDownloadOperationsManager.Publish (products/ASC.Files/Core/Services/
+    // WCFService/FileOperations/FileOperationsManager.cs): one running download per
+    // user first, then DownloadPermissionsCheck.RunPermissionCheckAsync keeps what the
+    // caller may download (FilterDownloadAsync: unknown, unreadable and
+    // download-denied items silently go) and refuses when nothing is left.
     let running = sim
         .jobs
         .lock()
@@ -475,6 +471,33 @@ pub async fn bulk_download(State(sim): State<Sim>, ctx: Ctx) -> Result<Response>
         .any(|op| op.owner == caller && op.kind == DOWNLOAD && op.status == status::RUNNING);
     if running {
         return Err(ApiError::InvalidOperation("Too many downloads.".into()));
+    }
+    let asked_files = !files.is_empty();
+    let asked = asked_files || !folders.is_empty();
+    let (folders, files) = {
+        let portal = sim.portal();
+        let may = |folder: i64| {
+            portal
+                .folders
+                .get(&folder)
+                .is_some_and(|f| portal.folder_rights(caller, f).download)
+        };
+        let folders: Vec<i64> = folders.into_iter().filter(|id| may(*id)).collect();
+        let files: Vec<i64> = files
+            .into_iter()
+            .filter(|id| portal.files.get(id).is_some_and(|f| may(f.folder)))
+            .collect();
+        (folders, files)
+    };
+    if asked && folders.is_empty() && files.is_empty() {
+        return Err(ApiError::NotFound(
+            if asked_files {
+                "The required file was not found"
+            } else {
+                "The required folder was not found"
+            }
+            .into(),
+        ));
     }
     let listing = start(
         &sim,

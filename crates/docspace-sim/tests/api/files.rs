@@ -30,6 +30,11 @@ async fn admins_cannot_read_other_users_my_documents() {
     // A user with a share sees the shared folder.
     let shared = p.get("/api/2.0/files/folder/300", PLAIN).await;
     assert_eq!(shared.status, 200);
+    // ... under "Shared with me" (FolderType.SHARE, 6), not USER: FolderDtoHelper
+    // rewrites the root of another user's My documents item. Its owner sees USER.
+    assert_eq!(shared.response()["rootFolderType"], 6);
+    let own = p.get("/api/2.0/files/folder/300", LEAVER_KEY).await;
+    assert_eq!(own.response()["rootFolderType"], 5);
 }
 
 #[tokio::test]
@@ -748,4 +753,88 @@ async fn a_content_creator_moves_only_what_they_created() {
         )
         .await;
     assert_eq!(allowed.status, 200, "{}", allowed.text);
+}
+
+/// A room that denies downloads (`SettingsDenyDownload`; FileSecurity.FilterEntryAsync,
+/// the `VirtualRooms` admin shortcut and the `Download` case): its owner and members
+/// above Read may download, Read members and admins who are not members may not.
+/// `FolderDto.denyDownload` is always sent; `security.Download` follows the caller.
+/// A bulk download that keeps nothing is a synchronous 404
+/// (`DownloadPermissionsCheck.CheckPermissionsAsync`).
+#[tokio::test]
+async fn a_room_that_denies_downloads_refuses_readers_and_admins() {
+    let p = Portal::start().await;
+    let as_admin = p.get("/api/2.0/files/rooms/600", OWNER).await.response();
+    assert_eq!(as_admin["denyDownload"], true);
+    assert_eq!(
+        (
+            as_admin["security"]["Read"].clone(),
+            as_admin["security"]["Download"].clone()
+        ),
+        (json!(true), json!(false))
+    );
+    let as_owner = p.get("/api/2.0/files/rooms/600", MANAGER).await.response();
+    assert_eq!(as_owner["security"]["Download"], true);
+    let as_reader = p.get("/api/2.0/files/rooms/600", PLAIN).await.response();
+    assert_eq!(as_reader["security"]["Download"], false);
+    // Other rooms and plain folders say false, never nothing.
+    let other = p.get("/api/2.0/files/rooms/100", OWNER).await.response();
+    assert_eq!(
+        (
+            other["denyDownload"].clone(),
+            other["security"]["Download"].clone()
+        ),
+        (json!(false), json!(true))
+    );
+    assert_eq!(
+        p.get("/api/2.0/files/folder/110", OWNER).await.response()["denyDownload"],
+        false
+    );
+
+    let download = |ids: Value| Some(json!({ "folderIds": ids }));
+    for key in [OWNER, PLAIN] {
+        let refused = p
+            .call(
+                "PUT",
+                "/api/2.0/files/fileops/bulkdownload",
+                key,
+                download(json!([600])),
+            )
+            .await;
+        assert_eq!(
+            (refused.status, refused.error_message()),
+            (404, "The required folder was not found".into())
+        );
+    }
+    let files = p
+        .call(
+            "PUT",
+            "/api/2.0/files/fileops/bulkdownload",
+            OWNER,
+            Some(json!({"fileIds": [601]})),
+        )
+        .await;
+    assert_eq!(
+        (files.status, files.error_message()),
+        (404, "The required file was not found".into())
+    );
+    // The owner may; and a denied room beside an allowed one is left out, not fatal.
+    let by_owner = p
+        .call(
+            "PUT",
+            "/api/2.0/files/fileops/bulkdownload",
+            MANAGER,
+            download(json!([600])),
+        )
+        .await;
+    assert_eq!(by_owner.status, 200, "{}", by_owner.text);
+    let mixed = p
+        .call(
+            "PUT",
+            "/api/2.0/files/fileops/bulkdownload",
+            OWNER,
+            download(json!([600, 100])),
+        )
+        .await;
+    assert_eq!(mixed.status, 200, "{}", mixed.text);
 }
