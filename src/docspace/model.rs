@@ -22,12 +22,63 @@ pub mod status {
     pub const PENDING: u8 = 4;
 }
 
+/// A user's display name as DocSpace sends it: HTML-encoded
+/// (`DisplayUserSettingsHelper.GetFullUserName`, common/ASC.Core.Common/Users/
+/// DisplayUserSettings.cs, `HttpUtility.HtmlEncode`), decoded here for reports and
+/// the terminal.
+fn display_name<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+    let text = Option::<String>::deserialize(deserializer)?.unwrap_or_default();
+    Ok(html_decode(&text))
+}
+
+/// Undoes `HttpUtility.HtmlEncode`: `&lt;`, `&gt;`, `&quot;`, `&#39;` and `&amp;`
+/// (plus numeric entities), anything else kept as sent.
+fn html_decode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find('&') {
+        out.push_str(&rest[..at]);
+        rest = &rest[at..];
+        let entity = rest.find(';').map(|end| (&rest[1..end], end));
+        let decoded = entity.and_then(|(name, end)| {
+            let c = match name {
+                "lt" => '<',
+                "gt" => '>',
+                "amp" => '&',
+                "quot" => '"',
+                "apos" => '\'',
+                _ => {
+                    let number = name.strip_prefix('#')?;
+                    let code = match number.strip_prefix(['x', 'X']) {
+                        Some(hex) => u32::from_str_radix(hex, 16).ok()?,
+                        None => number.parse().ok()?,
+                    };
+                    char::from_u32(code)?
+                }
+            };
+            Some((c, end))
+        });
+        match decoded {
+            Some((c, end)) => {
+                out.push(c);
+                rest = &rest[end + 1..];
+            }
+            None => {
+                out.push('&');
+                rest = &rest[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 /// `EmployeeFullDto`, the fields that matter here.
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct Employee {
     pub id: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "display_name")]
     pub display_name: String,
     #[serde(default)]
     pub email: String,
@@ -103,7 +154,7 @@ impl Employee {
 #[serde(rename_all = "camelCase")]
 pub struct EmployeeRef {
     pub id: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "display_name")]
     pub display_name: String,
 }
 
@@ -342,4 +393,21 @@ pub struct Group {
     pub name: String,
     #[serde(default)]
     pub members_count: Option<u64>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_names_arrive_html_encoded_and_are_read_as_written() {
+        let user: Employee = serde_json::from_str(
+            r#"{"id": "x", "displayName": "Siobh&#225;n O&#39;Brien &amp; &lt;Co&gt; &quot;R&quot; &copy"}"#,
+        )
+        .unwrap();
+        assert_eq!(user.display_name, "Siobhán O'Brien & <Co> \"R\" &copy");
+        let none: EmployeeRef =
+            serde_json::from_str(r#"{"id": "x", "displayName": null}"#).unwrap();
+        assert_eq!(none.display_name, "");
+    }
 }

@@ -235,3 +235,32 @@ async fn downloads_go_only_to_the_portal() {
     assert!(matches!(err, ApiError::UnexpectedShape { .. }), "{err:?}");
     sim.shutdown().await;
 }
+
+/// DocSpace HTML-encodes `EmployeeDto.displayName` (DisplayUserSettingsHelper.
+/// GetFullUserName, `HttpUtility.HtmlEncode`): the simulator sends it so, and the
+/// client reads the name as written.
+#[tokio::test]
+async fn display_names_are_html_encoded_on_the_wire_and_decoded_by_the_client() {
+    let (sim, client) = portal(Config::for_tests()).await;
+    let http = reqwest::Client::new();
+    let created: serde_json::Value = http
+        .post(format!("{}/api/2.0/people", sim.url()))
+        .bearer_auth(sim.owner_key())
+        .json(&serde_json::json!({
+            "email": "siobhan@example.com", "firstName": "Siobhán", "lastName": "O'Brien <R&D>",
+            "type": "RoomAdmin", "password": "secret-pass"
+        }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        created["response"]["displayName"],
+        "Siobhán O&#39;Brien &lt;R&amp;D&gt;"
+    );
+    let read = client.user_by_email("siobhan@example.com").await.unwrap();
+    assert_eq!(read.display_name, "Siobhán O'Brien <R&D>");
+    sim.shutdown().await;
+}

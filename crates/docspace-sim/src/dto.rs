@@ -23,11 +23,14 @@ impl View<'_> {
         api_datetime(at, &self.portal.zone).into()
     }
 
-    /// `EmployeeDto`: the short form.
+    /// `EmployeeDto`: the short form. `displayName` is HTML-encoded
+    /// (`DisplayUserSettingsHelper.GetFullUserName`, withHtmlEncode defaulting to true;
+    /// common/ASC.Core.Common/Users/DisplayUserSettings.cs): "O'Brien" is sent as
+    /// "O&#39;Brien".
     pub fn employee(&self, user: &User) -> Value {
         json!({
             "id": user.id.to_string(),
-            "displayName": user.display_name(),
+            "displayName": html_encode(&user.display_name()),
             "avatar": "/static/images/default_user_photo_size_82-82.png?hash=1",
             "avatarOriginal": "/static/images/default_user_photo_size_200-200.png?hash=1",
             "avatarMax": "/static/images/default_user_photo_size_200-200.png?hash=1",
@@ -455,4 +458,20 @@ fn login_action_name(action: u32) -> &'static str {
         1010 => "Login Success Via Api",
         _ => "Login",
     }
+}
+
+/// `HttpUtility.HtmlEncode` of .NET: `<`, `>`, `&`, `"` and `'` as entities.
+fn html_encode(text: &str) -> String {
+    let mut encoded = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '<' => encoded.push_str("&lt;"),
+            '>' => encoded.push_str("&gt;"),
+            '&' => encoded.push_str("&amp;"),
+            '"' => encoded.push_str("&quot;"),
+            '\'' => encoded.push_str("&#39;"),
+            c => encoded.push(c),
+        }
+    }
+    encoded
 }
