@@ -213,12 +213,16 @@ fn apply(portal: &mut Portal, kind: Kind, job: &ProgressJob) {
                 .map(|u| u.display_name())
                 .unwrap_or_default();
             effects::reassign(portal, job.from, job.to, job.delete_profile, at);
+            // `ReassignProgressItem.SendSuccessNotifyAsync` (common/ASC.Data.Reassigns/
+            // ReassignProgressItem.cs): `MessageTarget.Create(FromUser)` with both
+            // display names as the description's arguments; the target user is not a
+            // target of the event.
             audit::record(
                 portal,
                 job.caller,
                 audit::USER_DATA_REASSIGNS,
                 &[&name, &target],
-                vec![job.from.to_string(), job.to.to_string()],
+                vec![job.from.to_string()],
                 at,
             );
             if job.delete_profile {

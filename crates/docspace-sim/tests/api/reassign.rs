@@ -164,14 +164,20 @@ async fn reassign_moves_ownership_and_shared_personal_items() {
             .iter()
             .any(|s| s["subject"] == LEAVER)
     );
-    // The audit trail has the reassignment.
+    // The audit trail has the reassignment: `ReassignProgressItem.SendSuccessNotifyAsync`
+    // logs UserDataReassigns (4030) with `MessageTarget.Create(FromUser)`, so the
+    // leaver is the only target; both names go into the description
+    // (AuditReportResource.resx "UserDataReassigns").
     let audit = p
         .get("/api/2.0/security/audit/events/filter?action=4030", OWNER)
         .await;
+    let events = audit.response();
+    assert_eq!(events.as_array().unwrap().len(), 1);
     assert_eq!(
-        audit.response()[0]["action"],
+        events[0]["action"],
         "Data Reassigned: from user Lea Ver to user Kim Keeper"
     );
+    assert_eq!(events[0]["target"], json!([LEAVER]));
     // With nothing left, reassign is no longer necessary.
     let necessary = p
         .get(
