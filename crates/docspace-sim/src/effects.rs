@@ -31,25 +31,16 @@ fn delete_subtree(portal: &mut Portal, root: i64) {
     }
 }
 
-/// Moves the leaver's shared My-documents items into a new folder "Documents of user
-/// <name>" in `to`'s My documents, re-owned by `to`. Returns whether anything moved.
+/// Moves the leaver's shared My-documents items (at any depth,
+/// [`Portal::shared_personal_entries`]) into a new folder "Documents of user <name>"
+/// in `to`'s My documents, re-owned by `to` (`FileStorageService.MoveSharedEntriesAsync`).
+/// Returns whether anything moved.
 fn hand_over_shared_items(portal: &mut Portal, from: Guid, to: Guid, at: Timestamp) -> bool {
     let (Some(leaver), Some(target)) = (portal.user(from).cloned(), portal.user(to).cloned())
     else {
         return false;
     };
-    let shared_folders: Vec<i64> = portal
-        .folders
-        .values()
-        .filter(|f| f.parent == leaver.my_documents && !f.shares.is_empty())
-        .map(|f| f.id)
-        .collect();
-    let shared_files: Vec<i64> = portal
-        .files
-        .values()
-        .filter(|f| f.folder == leaver.my_documents && !f.shares.is_empty())
-        .map(|f| f.id)
-        .collect();
+    let (shared_folders, shared_files) = portal.shared_personal_entries(from);
     if shared_folders.is_empty() && shared_files.is_empty() {
         return false;
     }

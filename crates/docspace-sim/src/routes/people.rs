@@ -96,10 +96,9 @@ fn filtered<'a>(
     let query = &ctx.query;
     let kind = match query.get("employeeType") {
         None | Some("") => None,
-        Some(text) => match text {
-            "0" | "All" | "all" => None,
-            _ => Some(UserType::parse(text).ok_or_else(|| ctx.invalid("employeeType", text))?),
-        },
+        Some(text) => {
+            UserType::parse_or_all(text).ok_or_else(|| ctx.invalid("employeeType", text))?
+        }
     };
     let group = ctx.guid_query("groupId")?;
     let members: Option<Vec<Guid>> = group.map(|g| {

@@ -38,43 +38,54 @@ fn guid_field(ctx: &Ctx, body: &crate::wire::JsonBody, name: &str) -> Result<Gui
     Guid::parse(text).ok_or_else(|| ctx.invalid(name, text))
 }
 
-/// `GET people/reassign/necessary?userId=&type=`.
+/// `GET people/reassign/necessary?userId=&type=` (`ReassignController.NecessaryReassign`,
+/// products/ASC.People/Server/Api/ReassignController.cs). Both parameters are optional
+/// (`NecessaryReassignDto`: the empty GUID and `All`); only an unparsable value is a
+/// 400, from model binding, before the action runs. Then, in the action's order:
+/// `DemandPermissions(new UserSecurityProvider(Type), Action_AddRemoveUser)`; a
+/// non-owner asking about a user whose actual type (`GetUserTypeAsync`, not `Type`)
+/// is DocSpaceAdmin is refused; the answer is `FileStorageService.AnyRoomsAsync`
+/// (active rooms the caller sees, created by the user or with a record of theirs; the
+/// empty GUID filters nothing, so any room the caller sees), and for `Type=Guest`
+/// with no room, whether they share anything from My documents
+/// (`GetSharedEntriesCountAsync`).
 pub async fn necessary(State(sim): State<Sim>, ctx: Ctx) -> Result<Response> {
     let caller = ctx.caller()?;
-    let user_text = ctx.query.get("userId").unwrap_or_default();
-    let user_id = Guid::parse(user_text).ok_or_else(|| ctx.invalid("UserId", user_text))?;
-    let kind_text = ctx.query.get("type").unwrap_or_default();
-    let kind = UserType::parse(kind_text).ok_or_else(|| ctx.invalid("Type", kind_text))?;
+    let user_id = ctx.guid_query("UserId")?.unwrap_or(Guid::EMPTY);
+    let kind = match ctx.query.get("Type").filter(|t| !t.is_empty()) {
+        None => None,
+        Some(text) => UserType::parse_or_all(text).ok_or_else(|| ctx.invalid("Type", text))?,
+    };
     let portal = sim.portal();
-    let allowed = portal.is_admin(caller)
-        || (portal
-            .user(caller)
-            .is_some_and(|u| u.kind == UserType::RoomAdmin)
-            && matches!(kind, UserType::User | UserType::Guest));
-    if !allowed || (kind == UserType::DocSpaceAdmin && !portal.is_owner(caller)) {
+    if !portal.may_add_remove(caller, kind) {
         return Err(ApiError::AccessDenied);
     }
-    let in_rooms = portal.folders.values().any(|room| {
+    if !portal.is_owner(caller) && portal.user_type(user_id) == UserType::DocSpaceAdmin {
+        return Err(ApiError::AccessDenied);
+    }
+    Ok(ctx.json(Value::Bool(
+        any_rooms(&portal, caller, user_id)
+            || (kind == Some(UserType::Guest) && {
+                let (folders, files) = portal.shared_personal_entries(user_id);
+                !folders.is_empty() || !files.is_empty()
+            }),
+    )))
+}
+
+/// `FileStorageService.AnyRoomsAsync(user)`: the caller's listing of the active rooms
+/// (`FileSecurity.GetVirtualRoomsAsync`: every room for an admin, the rooms they are
+/// in for anyone else) filtered by subject (`FolderDao.BuildRoomsQuery`: created by
+/// the user, or with a share record of the user's own, group records not counted);
+/// the empty GUID filters nothing.
+fn any_rooms(portal: &Portal, caller: Guid, user: Guid) -> bool {
+    portal.folders.values().any(|room| {
         room.is_room()
             && room.parent == portal.rooms_root
-            && (room.created_by == user_id
-                || room
-                    .shares
-                    .iter()
-                    .any(|s| !s.is_group && s.subject == user_id && s.access != 0))
-    });
-    let shared_personal = kind == UserType::Guest
-        && portal.user(user_id).is_some_and(|u| {
-            portal
-                .folders
-                .values()
-                .any(|f| f.parent == u.my_documents && !f.shares.is_empty())
-                || portal
-                    .files
-                    .values()
-                    .any(|f| f.folder == u.my_documents && !f.shares.is_empty())
-        });
-    Ok(ctx.json(Value::Bool(in_rooms || shared_personal)))
+            && portal.folder_rights(caller, room).read
+            && (user == Guid::EMPTY
+                || room.created_by == user
+                || room.shares.iter().any(|s| !s.is_group && s.subject == user))
+    })
 }
 
 /// `POST people/reassign/start`.
