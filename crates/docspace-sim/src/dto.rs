@@ -6,7 +6,7 @@ use serde_json::{Map, Value, json};
 
 use crate::state::{
     ApiKey, AuditEvent, File, Folder, Group, Guid, LoginEvent, Portal, Rights, Share, User,
-    UserStatus, UserType, access, folder_type,
+    UserType, access, folder_type,
 };
 use crate::wire::api_datetime;
 
@@ -67,11 +67,7 @@ impl View<'_> {
         insert(&mut dto, "userName", user.user_name.clone().into());
         insert(&mut dto, "email", user.email.clone().into());
         insert(&mut dto, "status", (user.status as u8).into());
-        insert(
-            &mut dto,
-            "activationStatus",
-            u8::from(user.status != UserStatus::Pending).into(),
-        );
+        insert(&mut dto, "activationStatus", user.activation.into());
         if let Some(at) = user.terminated {
             insert(&mut dto, "terminated", self.date(at));
         }

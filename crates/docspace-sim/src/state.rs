@@ -112,6 +112,9 @@ pub struct User {
     pub user_name: String,
     pub kind: UserType,
     pub status: UserStatus,
+    /// `EmployeeActivationStatus`: 1 Activated, 2 Pending (invited, or added through
+    /// `POST people` / `POST people/active`, whose `AddUserAsync` is not "after invite").
+    pub activation: u8,
     pub ldap: bool,
     pub password: Option<String>,
     pub registered: Timestamp,

@@ -237,11 +237,15 @@ impl JsonBody {
     }
 
     pub fn get(&self, name: &str) -> Option<&Value> {
+        self.entry(name).map(|(_, v)| v).filter(|v| !v.is_null())
+    }
+
+    /// A property with its name as the request spelt it (for the JSON path of an error).
+    pub fn entry(&self, name: &str) -> Option<(&str, &Value)> {
         self.0
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v)
-            .filter(|v| !v.is_null())
+            .map(|(k, v)| (k.as_str(), v))
     }
 
     pub fn str(&self, name: &str) -> Option<&str> {

@@ -6,6 +6,7 @@
 pub mod fileops;
 pub mod files;
 pub mod introspect;
+pub mod members;
 pub mod people;
 pub mod reassign;
 pub mod security;
@@ -17,7 +18,8 @@ use crate::server::{Sim, with_middleware};
 
 pub fn router(sim: Sim) -> Router {
     let api = Router::new()
-        .route("/api/2.0/people", get(people::list).post(people::create))
+        .route("/api/2.0/people", get(people::list).post(members::create))
+        .route("/api/2.0/people/active", post(members::create_activated))
         .route("/api/2.0/people/@self", get(people::me))
         .route("/api/2.0/people/email", get(people::by_email))
         .route("/api/2.0/people/filter", get(people::filter))

@@ -68,7 +68,7 @@ pub async fn by_email(State(sim): State<Sim>, ctx: Ctx) -> Result<Response> {
     Ok(ctx.json(sim.view(&portal, caller).employee_full(user)))
 }
 
-fn looks_like_email(text: &str) -> bool {
+pub fn looks_like_email(text: &str) -> bool {
     // `[EmailAddress]` only wants one '@' that is neither first nor last.
     text.matches('@').count() == 1 && !text.starts_with('@') && !text.ends_with('@')
 }
@@ -365,74 +365,6 @@ pub async fn update_member(
         );
     }
     let user = portal.user(target).expect("found above");
-    Ok(ctx.json(sim.view(&portal, caller).employee_full(user)))
-}
-
-/// `POST people`: a new active user of the given type (docspace-api.md §16).
-pub async fn create(State(sim): State<Sim>, ctx: Ctx) -> Result<Response> {
-    let caller = ctx.caller()?;
-    let body = ctx.body()?;
-    let email = body.str("email").unwrap_or_default().trim().to_owned();
-    if email.is_empty() || !looks_like_email(&email) {
-        return Err(ctx.validation("Email", "The Email field is not a valid e-mail address."));
-    }
-    let kind = match body.get("type") {
-        None => UserType::User,
-        Some(value) => {
-            let text = match value {
-                Value::Number(n) => n.to_string(),
-                Value::String(s) => s.clone(),
-                _ => String::new(),
-            };
-            UserType::parse(&text).ok_or_else(|| ctx.invalid("type", text))?
-        }
-    };
-    let mut portal = sim.portal();
-    let allowed = portal.is_admin(caller)
-        || (portal
-            .user(caller)
-            .is_some_and(|u| u.kind == UserType::RoomAdmin)
-            && matches!(kind, UserType::User | UserType::Guest));
-    if !allowed
-        || (kind == UserType::DocSpaceAdmin && !portal.is_owner(caller) && !portal.is_admin(caller))
-    {
-        return Err(ApiError::AccessDenied);
-    }
-    if portal.user_by_email(&email).is_some() {
-        return Err(ApiError::Argument(format!(
-            "User with email {email} already exists"
-        )));
-    }
-    let now = jiff::Timestamp::now();
-    let id = Guid(sim.rng.lock().expect("rng lock").u128(..));
-    let user = User {
-        id,
-        user_name: email.split('@').next().unwrap_or_default().to_owned(),
-        email: email.clone(),
-        first_name: body.str("firstName").unwrap_or_default().to_owned(),
-        last_name: body.str("lastName").unwrap_or_default().to_owned(),
-        kind,
-        status: UserStatus::Active,
-        ldap: false,
-        password: body.str("password").map(str::to_owned),
-        registered: now,
-        terminated: None,
-        created_by: Some(caller),
-        cookie_index: 0,
-        my_documents: 0,
-        trash: 0,
-    };
-    let name = user.display_name();
-    portal.add_user(user);
-    audit::record(
-        &mut portal,
-        caller,
-        audit::USER_CREATED,
-        &[&name],
-        vec![id.to_string()],
-        now,
-    );
-    let user = portal.user(id).expect("just added");
     Ok(ctx.json(sim.view(&portal, caller).employee_full(user)))
 }
 

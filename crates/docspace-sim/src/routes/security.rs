@@ -571,6 +571,7 @@ pub async fn register(State(sim): State<Sim>, ctx: Ctx) -> Response {
         user_name: email.split('@').next().unwrap_or_default().to_owned(),
         kind: UserType::DocSpaceAdmin,
         status: UserStatus::Active,
+        activation: 1,
         ldap: false,
         password: Some(password),
         registered: now,
