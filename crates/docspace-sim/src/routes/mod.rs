@@ -5,6 +5,7 @@
 
 pub mod fileops;
 pub mod files;
+pub mod groups;
 pub mod introspect;
 pub mod members;
 pub mod people;
@@ -131,12 +132,12 @@ pub fn router(sim: Sim) -> Router {
         )
         .route(
             "/api/2.0/group",
-            get(security::groups).post(security::create_group),
+            get(groups::groups).post(groups::create_group),
         )
-        .route("/api/2.0/group/{id}", get(security::group))
+        .route("/api/2.0/group/{id}", get(groups::group))
         .route(
             "/api/2.0/group/{id}/members",
-            delete(security::remove_group_members),
+            delete(groups::remove_group_members),
         )
         .route("/api/2.0/authentication", post(security::authenticate))
         .route("/apisystem/portal/register", post(security::register))
