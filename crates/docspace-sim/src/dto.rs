@@ -57,7 +57,7 @@ impl View<'_> {
     /// `EmployeeFullDto`.
     pub fn employee_full(&self, user: &User) -> Value {
         let mut dto = as_map(self.employee(user));
-        let groups = self.portal.groups_of(user.id);
+        let groups = self.portal.user_groups(user.id);
         let owner = self.portal.is_owner(user.id);
         let insert = |dto: &mut Map<String, Value>, k: &str, v: Value| {
             dto.insert(k.into(), v);
@@ -85,10 +85,7 @@ impl View<'_> {
             insert(
                 &mut dto,
                 "groups",
-                groups
-                    .iter()
-                    .map(|g| json!({"id": g.id.to_string(), "name": g.name, "manager": g.manager.map(|m| self.portal.user(m).map(|u| u.user_name.clone()).unwrap_or_default()).unwrap_or_default()}))
-                    .collect(),
+                groups.iter().map(|g| self.group_summary(g)).collect(),
             );
         }
         insert(
@@ -124,6 +121,18 @@ impl View<'_> {
         insert(&mut dto, "registrationDate", self.date(user.registered));
         insert(&mut dto, "hasPersonalFolder", true.into());
         Value::Object(dto)
+    }
+
+    /// `GroupSummaryDto` (`GroupSummaryDtoHelper.GetAsync`, common/ASC.Api.Core/Model/
+    /// GroupSummaryDto.cs): `manager` is the manager's user name; without a manager
+    /// (or when the manager's profile is gone) it is the lost user's, which has none,
+    /// so the field is left out. `isSystem` only when true, never for these groups.
+    pub fn group_summary(&self, group: &Group) -> Value {
+        let mut dto = json!({"id": group.id.to_string(), "name": group.name});
+        if let Some(manager) = group.manager.and_then(|m| self.portal.user(m)) {
+            dto["manager"] = manager.user_name.clone().into();
+        }
+        dto
     }
 
     /// `GroupDto`; members only when asked for.

@@ -489,6 +489,14 @@ impl Portal {
         self.groups.iter().find(|g| g.id == id)
     }
 
+    /// `UserManager.GetUserGroupsAsync(id)`: the user's groups outside the system
+    /// category (the simulator has no system groups), by name in ordinal order.
+    pub fn user_groups(&self, user: Guid) -> Vec<&Group> {
+        let mut groups = self.groups_of(user);
+        groups.sort_by(|a, b| a.name.cmp(&b.name));
+        groups
+    }
+
     pub fn groups_of(&self, user: Guid) -> Vec<&Group> {
         self.groups
             .iter()

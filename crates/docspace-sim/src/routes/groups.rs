@@ -68,6 +68,28 @@ pub async fn group(State(sim): State<Sim>, Path(id): Path<String>, ctx: Ctx) -> 
     Ok(ctx.json(sim.view(&portal, caller).group(group, members)))
 }
 
+/// `GET group/user/{userid:guid}` (`GroupController.GetGroupByUserId`): after
+/// `Action_ReadGroups`, the user's groups (`GetUserGroupsAsync`: no system groups, by
+/// name) as `GroupSummaryDto`s; an unknown user has none. A value that is no GUID
+/// fails the route constraint: an empty 404.
+pub async fn groups_of_user(
+    State(sim): State<Sim>,
+    Path(userid): Path<String>,
+    ctx: Ctx,
+) -> Result<Response> {
+    let user = Guid::parse(&userid).ok_or(ApiError::Empty(StatusCode::NOT_FOUND))?;
+    let caller = ctx.caller()?;
+    let portal = sim.portal();
+    demand_read_groups(&portal, caller)?;
+    let v = sim.view(&portal, caller);
+    let list: Vec<Value> = portal
+        .user_groups(user)
+        .into_iter()
+        .map(|g| v.group_summary(g))
+        .collect();
+    Ok(ctx.json(Value::Array(list)))
+}
+
 /// `POST group` `{groupName, groupManager, members}`.
 pub async fn create_group(State(sim): State<Sim>, ctx: Ctx) -> Result<Response> {
     let caller = ctx.caller()?;

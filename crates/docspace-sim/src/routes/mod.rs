@@ -135,6 +135,7 @@ pub fn router(sim: Sim) -> Router {
             get(groups::groups).post(groups::create_group),
         )
         .route("/api/2.0/group/{id}", get(groups::group))
+        .route("/api/2.0/group/user/{userid}", get(groups::groups_of_user))
         .route(
             "/api/2.0/group/{id}/members",
             delete(groups::remove_group_members),

@@ -4,6 +4,7 @@
 
 mod auth;
 mod files;
+mod groups;
 mod limiter;
 mod people;
 mod reassign;
