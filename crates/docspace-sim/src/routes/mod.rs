@@ -24,6 +24,7 @@ pub fn router(sim: Sim) -> Router {
         .route("/api/2.0/people/@self", get(people::me))
         .route("/api/2.0/people/email", get(people::by_email))
         .route("/api/2.0/people/filter", get(people::filter))
+        .route("/api/2.0/people/simple/filter", get(people::simple_filter))
         .route(
             "/api/2.0/people/status/{status}",
             get(people::by_status).put(people::update_status),

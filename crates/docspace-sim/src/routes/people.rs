@@ -151,16 +151,40 @@ fn filtered<'a>(
     Ok(users)
 }
 
+/// `GET people/filter` (`UserController.SearchUsersByExtendedFilter`): `EmployeeFullDto`s.
 pub async fn filter(State(sim): State<Sim>, ctx: Ctx) -> Result<Response> {
-    let status = match ctx.query.get("employeeStatus") {
-        None | Some("") => None,
-        Some(text) => Some(parse_status(text).ok_or_else(|| ctx.invalid("employeeStatus", text))?),
-    };
-    filter_page(&sim, &ctx, status)
+    let status = employee_status(&ctx)?;
+    filter_page(&sim, &ctx, status, Dto::Full)
+}
+
+/// `GET people/simple/filter` (`UserController.GetSimpleByFilter`): the same
+/// `SimpleByFilterRequestDto` and `GetByFilterAsync` (User and Guest callers 403, the
+/// count and total), answered with `EmployeeDto`s.
+pub async fn simple_filter(State(sim): State<Sim>, ctx: Ctx) -> Result<Response> {
+    let status = employee_status(&ctx)?;
+    filter_page(&sim, &ctx, status, Dto::Short)
+}
+
+fn employee_status(ctx: &Ctx) -> Result<Option<u8>> {
+    match ctx.query.get("employeeStatus") {
+        None | Some("") => Ok(None),
+        Some(text) => Ok(Some(
+            parse_status(text).ok_or_else(|| ctx.invalid("employeeStatus", text))?,
+        )),
+    }
+}
+
+/// Which user DTO a list answers with.
+#[derive(Clone, Copy)]
+enum Dto {
+    /// `EmployeeFullDto`.
+    Full,
+    /// `EmployeeDto`.
+    Short,
 }
 
 /// A page of the filter, for admins and room admins (users and guests get 403).
-fn filter_page(sim: &Sim, ctx: &Ctx, status: Option<u8>) -> Result<Response> {
+fn filter_page(sim: &Sim, ctx: &Ctx, status: Option<u8>, dto: Dto) -> Result<Response> {
     let caller = ctx.caller()?;
     let page = Page::from_query(&ctx.query, &ctx.link)?;
     let portal = sim.portal();
@@ -176,7 +200,10 @@ fn filter_page(sim: &Sim, ctx: &Ctx, status: Option<u8>) -> Result<Response> {
     let list: Vec<Value> = page
         .slice(&users)
         .into_iter()
-        .map(|u| v.employee_full(u))
+        .map(|u| match dto {
+            Dto::Full => v.employee_full(u),
+            Dto::Short => v.employee(u),
+        })
         .collect();
     Ok(ctx.ok(Reply::new(Value::Array(list)).with_total(total)))
 }
@@ -206,7 +233,7 @@ pub async fn by_status(
     ctx: Ctx,
 ) -> Result<Response> {
     let status = parse_status(&status).ok_or_else(|| ctx.invalid("status", status))?;
-    filter_page(&sim, &ctx, Some(status))
+    filter_page(&sim, &ctx, Some(status), Dto::Full)
 }
 
 /// `PUT people/status/{status}`: all or nothing (docspace-api.md §4.1).

@@ -502,3 +502,75 @@ async fn post_people_active_adds_any_type_guests_included() {
         "AddMemberAsActivated logs nothing"
     );
 }
+
+/// `UserController.GetSimpleByFilter` (`people/simple/filter`) builds the same
+/// `UserFilter` as `people/filter` and runs the same `GetByFilterAsync` (User and
+/// Guest callers 403, paging with a total), but answers `EmployeeDto`s
+/// (common/ASC.Api.Core/Model/EmployeeDto.cs: id, displayName, the avatars,
+/// profileUrl, hasAvatar, isAnonim).
+#[tokio::test]
+async fn the_simple_filter_answers_short_dtos() {
+    let p = Portal::start().await;
+    let full = p
+        .get(
+            "/api/2.0/people/filter?filterValue=e&count=4&startIndex=1",
+            OWNER,
+        )
+        .await;
+    let simple = p
+        .get(
+            "/api/2.0/people/simple/filter?filterValue=e&count=4&startIndex=1",
+            OWNER,
+        )
+        .await;
+    assert_eq!(simple.status, 200, "{}", simple.text);
+    assert_eq!(simple.json()["total"], full.json()["total"]);
+    let ids = |a: &Answer| -> Vec<serde_json::Value> {
+        a.response()
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|u| u["id"].clone())
+            .collect()
+    };
+    assert_eq!(ids(&simple), ids(&full));
+    assert_eq!(ids(&simple).len(), 4);
+    let mut keys: Vec<String> = simple.response()[0]
+        .as_object()
+        .unwrap()
+        .keys()
+        .cloned()
+        .collect();
+    keys.sort();
+    assert_eq!(
+        keys,
+        [
+            "avatar",
+            "avatarMax",
+            "avatarMedium",
+            "avatarOriginal",
+            "avatarSmall",
+            "displayName",
+            "hasAvatar",
+            "id",
+            "isAnonim",
+            "profileUrl"
+        ]
+    );
+    let disabled = p
+        .get("/api/2.0/people/simple/filter?employeeStatus=2", OWNER)
+        .await;
+    assert_eq!(disabled.response()[0]["displayName"], "Gina Gone");
+    let guest = p.login("guest@example.com", "guest-password").await;
+    for key in [PLAIN, guest.as_str()] {
+        let refused = p.get("/api/2.0/people/simple/filter", key).await;
+        assert_eq!(
+            (refused.status, refused.error_message()),
+            (403, "Access denied".into())
+        );
+    }
+    assert_eq!(
+        p.get("/api/2.0/people/simple/filter", MANAGER).await.status,
+        200
+    );
+}
