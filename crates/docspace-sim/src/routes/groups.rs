@@ -8,8 +8,8 @@ use serde_json::Value;
 
 use crate::audit;
 use crate::server::{Ctx, Sim};
-use crate::state::{Group, Guid, Portal, UserType};
-use crate::wire::{ApiError, Page, Reply};
+use crate::state::{Group, Guid, Portal, UserStatus, UserType};
+use crate::wire::{ApiError, Page, Reply, json_guid};
 
 type Result<T> = std::result::Result<T, ApiError>;
 
@@ -90,32 +90,88 @@ pub async fn groups_of_user(
     Ok(ctx.json(Value::Array(list)))
 }
 
-/// `POST group` `{groupName, groupManager, members}`.
+/// `POST group` (`GroupController.AddGroup`) with a `GroupRequestDto`
+/// (products/ASC.People/Server/ApiModels/RequestDto/GroupRequestDto.cs).
+///
+/// Model binding first: `GroupName` a string of 1 to 128 characters
+/// (`[StringLength(128, MinimumLength = 1)]`), `GroupManager` a GUID, `Members` GUIDs;
+/// a value of the wrong JSON type is a validation error under its JSON path. Then the
+/// action: `Action_EditGroups` and `Action_AddRemoveUser` (admins), a null or blank
+/// name (`ArgumentException.ThrowIfNullOrWhiteSpace`), and every member and the
+/// manager must be an active non-guest user (`ValidateUserAsync`, else "The user could
+/// not be found"). Members are a set (`ToHashSet`, `AddUserIntoGroupAsync`); the
+/// manager is one of them. The name is kept as sent.
 pub async fn create_group(State(sim): State<Sim>, ctx: Ctx) -> Result<Response> {
     let caller = ctx.caller()?;
     let body = ctx.body()?;
-    let name = body.str("groupName").unwrap_or_default().trim().to_owned();
-    if name.is_empty() {
-        return Err(ctx.validation("GroupName", "The GroupName field is required."));
+    let name = match body.entry("groupName") {
+        None => return Err(ctx.validation("GroupName", "The GroupName field is required.")),
+        Some((_, Value::Null)) => None,
+        Some((_, Value::String(name))) => {
+            if !(1..=128).contains(&name.chars().count()) {
+                return Err(ctx.validation(
+                    "GroupName",
+                    "The field GroupName must be a string with a minimum length of 1 and a maximum length of 128.",
+                ));
+            }
+            Some(name.clone())
+        }
+        Some((key, _)) => return Err(ctx.json_type_error(key, "System.String")),
+    };
+    let manager = match body.entry("groupManager") {
+        None => Guid::EMPTY,
+        Some((key, value)) => {
+            json_guid(value).ok_or_else(|| ctx.json_type_error(key, "System.Guid"))?
+        }
+    };
+    let mut members: Vec<Guid> = Vec::new();
+    match body.entry("members") {
+        None | Some((_, Value::Null)) => {}
+        Some((key, Value::Array(items))) => {
+            for (i, item) in items.iter().enumerate() {
+                let member = json_guid(item)
+                    .ok_or_else(|| ctx.json_type_error(&format!("{key}[{i}]"), "System.Guid"))?;
+                if !members.contains(&member) {
+                    members.push(member);
+                }
+            }
+        }
+        Some((key, _)) => {
+            return Err(
+                ctx.json_type_error(key, "System.Collections.Generic.IEnumerable`1[System.Guid]")
+            );
+        }
     }
     let mut portal = sim.portal();
     if !portal.is_admin(caller) {
         return Err(ApiError::AccessDenied);
     }
-    let manager = body
-        .str("groupManager")
-        .and_then(Guid::parse)
-        .filter(|m| portal.user(*m).is_some());
-    let mut members: Vec<Guid> = body
-        .array("members")
-        .iter()
-        .filter_map(|m| m.as_str().and_then(Guid::parse))
-        .filter(|m| portal.user(*m).is_some())
-        .collect();
+    let name = match name {
+        None => {
+            return Err(ApiError::Argument(
+                "Value cannot be null. (Parameter 'inDto.GroupName')".into(),
+            ));
+        }
+        Some(name) if name.trim().is_empty() => {
+            return Err(ApiError::Argument(
+                "The value cannot be an empty string or composed entirely of whitespace. (Parameter 'inDto.GroupName')".into(),
+            ));
+        }
+        Some(name) => name,
+    };
+    let manager = (manager != Guid::EMPTY).then_some(manager);
     if let Some(m) = manager
         && !members.contains(&m)
     {
-        members.push(m);
+        members.insert(0, m);
+    }
+    let valid = |id: &Guid| {
+        portal
+            .user(*id)
+            .is_some_and(|u| u.status != UserStatus::Terminated && u.kind != UserType::Guest)
+    };
+    if !members.iter().all(valid) {
+        return Err(ApiError::Argument("The user could not be found".into()));
     }
     let id = Guid(sim.rng.lock().expect("rng lock").u128(..));
     portal.groups.push(Group {
