@@ -363,9 +363,10 @@ impl View<'_> {
         dto
     }
 
-    /// `AuditEventDto`.
+    /// `AuditEventDto`; an event logged without a target has none (`Target` null,
+    /// left out).
     pub fn audit_event(&self, event: &AuditEvent) -> Value {
-        json!({
+        let mut dto = json!({
             "id": event.id,
             "date": self.date(event.date),
             "user": self.portal.user(event.user).map(User::display_name).unwrap_or_else(|| "Unknown user".into()),
@@ -384,7 +385,13 @@ impl View<'_> {
             "target": event.target,
             "entries": event.entries,
             "context": "",
-        })
+        });
+        if event.target.is_empty()
+            && let Some(fields) = dto.as_object_mut()
+        {
+            fields.remove("target");
+        }
+        dto
     }
 
     /// `LoginEventDto`.

@@ -3,7 +3,7 @@
 
 use jiff::Timestamp;
 
-use crate::state::{Guid, Portal, UserStatus, folder_type};
+use crate::state::{Guid, Portal, UserStatus, UserType, folder_type};
 
 /// Re-owns a folder subtree (folders and files) to `owner`.
 fn reown_subtree(portal: &mut Portal, root: i64, owner: Guid) {
@@ -152,6 +152,29 @@ pub fn delete_profile(portal: &mut Portal, user: Guid, caller: Guid) {
     }
     remove_personal_data(portal, user);
     remove_profile(portal, user);
+}
+
+/// The personal-delete job's effect (`DeletePersonalFolderProgressItem.DoJob`,
+/// common/ASC.Data.Reassigns/DeletePersonalFolderProgressItem.cs): what the user
+/// shares goes into "Documents of user <name>" of whoever last modified their My
+/// documents (the simulator keeps no modifier: the user themselves), and when that
+/// is a guest, of the portal owner (`MoveSharedEntriesAsync`); then
+/// `FileStorageService.DeletePersonalFolderAsync` deletes My documents itself with
+/// everything in it. The trash stays. Without My documents nothing happens.
+pub fn delete_personal_folder(portal: &mut Portal, user: Guid, at: Timestamp) {
+    let Some(my) = portal.user(user).map(|u| u.my_documents) else {
+        return;
+    };
+    let Some(modified_by) = portal.folders.get(&my).map(|f| f.created_by) else {
+        return;
+    };
+    let to = if portal.user_type(modified_by) == UserType::Guest {
+        portal.owner
+    } else {
+        modified_by
+    };
+    hand_over_shared_items(portal, user, to, at);
+    delete_subtree(portal, my);
 }
 
 fn remove_personal_data(portal: &mut Portal, user: Guid) {

@@ -51,6 +51,15 @@ pub fn router(sim: Sim) -> Router {
             "/api/2.0/people/remove/terminate",
             put(reassign::remove_terminate),
         )
+        .route("/api/2.0/people/self/delete", put(reassign::self_delete))
+        .route(
+            "/api/2.0/people/delete/personal/start",
+            post(reassign::personal_delete_start),
+        )
+        .route(
+            "/api/2.0/people/delete/personal/progress",
+            get(reassign::personal_delete_progress),
+        )
         .route(
             "/api/2.0/people/{userid}",
             get(people::by_id)

@@ -1,5 +1,9 @@
-//! Reassign and remove jobs (docspace-api.md §5.2–§5.6).
+//! Reassign and remove jobs (docspace-api.md §5.2–§5.6), and what users ask for
+//! themselves: deletion instructions and a guest's personal-folder deletion.
+//! Server: products/ASC.People/Server/Api/ReassignController.cs,
+//! RemoveUserDataController.cs; the jobs in common/ASC.Data.Reassigns/.
 
+use std::collections::HashMap;
 use std::time::Instant;
 
 use axum::extract::{Path, State};
@@ -8,7 +12,7 @@ use serde_json::Value;
 
 use crate::audit;
 use crate::effects;
-use crate::jobs::{Fate, ProgressJob, status};
+use crate::jobs::{Fate, Jobs, ProgressJob, status};
 use crate::server::{Ctx, Sim};
 use crate::state::{Guid, Portal, UserStatus, UserType};
 use crate::wire::{ApiError, Reply};
@@ -20,13 +24,25 @@ type Result<T> = std::result::Result<T, ApiError>;
 enum Kind {
     Reassign,
     Remove,
+    /// A guest deleting their own My documents (`DeletePersonalFolderProgressItem`).
+    DeletePersonal,
 }
 
 impl Kind {
+    /// The progress item's type name in its id (`QueueWorker.GetProgressItemId`).
     fn suffix(self) -> &'static str {
         match self {
             Kind::Reassign => "ReassignProgressItem",
             Kind::Remove => "RemoveProgressItem",
+            Kind::DeletePersonal => "DeletePersonalFolderProgressItem",
+        }
+    }
+
+    fn table(self, jobs: &mut Jobs) -> &mut HashMap<Guid, ProgressJob> {
+        match self {
+            Kind::Reassign => &mut jobs.reassign,
+            Kind::Remove => &mut jobs.remove,
+            Kind::DeletePersonal => &mut jobs.personal_delete,
         }
     }
 }
@@ -146,10 +162,7 @@ fn start_job(
     let now = Instant::now();
     let mut jobs = sim.jobs.lock().expect("jobs lock");
     jobs.expire(now, sim.config.record_ttl);
-    let table = match kind {
-        Kind::Reassign => &mut jobs.reassign,
-        Kind::Remove => &mut jobs.remove,
-    };
+    let table = kind.table(&mut jobs);
     if let Some(job) = table.get(&from)
         && job.status == status::RUNNING
     {
@@ -186,10 +199,7 @@ fn start_job(
 fn finish_job(sim: &Sim, kind: Kind, from: Guid) {
     let mut portal = sim.portal();
     let mut jobs = sim.jobs.lock().expect("jobs lock");
-    let table = match kind {
-        Kind::Reassign => &mut jobs.reassign,
-        Kind::Remove => &mut jobs.remove,
-    };
+    let table = kind.table(&mut jobs);
     let Some(job) = table.get_mut(&from).filter(|j| j.status == status::RUNNING) else {
         return;
     };
@@ -200,7 +210,9 @@ fn finish_job(sim: &Sim, kind: Kind, from: Guid) {
         job.error = Some("Failed to reassign data: the storage did not answer in time".into());
         return;
     }
-    if !effects::is_active_admin(&portal, job.caller) {
+    // Reassign and remove re-check their caller (`ReassignProgressItem`,
+    // `RemoveProgressItem`); deleting a personal folder does not.
+    if kind != Kind::DeletePersonal && !effects::is_active_admin(&portal, job.caller) {
         job.status = status::FAILED;
         job.error = Some("Access denied".into());
         return;
@@ -247,6 +259,7 @@ fn apply(portal: &mut Portal, kind: Kind, job: &ProgressJob) {
                 );
             }
         }
+        Kind::DeletePersonal => effects::delete_personal_folder(portal, job.from, at),
         Kind::Remove => {
             effects::delete_profile(portal, job.from, job.caller);
             audit::record(
@@ -279,10 +292,7 @@ fn progress_of(sim: &Sim, ctx: &Ctx, kind: Kind, userid: &str) -> Result<Respons
     let now = Instant::now();
     let mut jobs = sim.jobs.lock().expect("jobs lock");
     jobs.expire(now, sim.config.record_ttl);
-    let table = match kind {
-        Kind::Reassign => &jobs.reassign,
-        Kind::Remove => &jobs.remove,
-    };
+    let table = kind.table(&mut jobs);
     Ok(match table.get(&user) {
         Some(job) => ctx.json(job.dto(now)),
         None => ctx.ok(Reply::empty()),
@@ -314,10 +324,7 @@ fn terminate_job(sim: &Sim, ctx: &Ctx, kind: Kind) -> Result<Option<Value>> {
     }
     let now = Instant::now();
     let mut jobs = sim.jobs.lock().expect("jobs lock");
-    let table = match kind {
-        Kind::Reassign => &mut jobs.reassign,
-        Kind::Remove => &mut jobs.remove,
-    };
+    let table = kind.table(&mut jobs);
     Ok(table.get_mut(&user).map(|job| {
         if job.status == status::RUNNING {
             job.status = status::CANCELED;
@@ -367,4 +374,67 @@ pub async fn remove_start(State(sim): State<Sim>, ctx: Ctx) -> Result<Response> 
     drop(portal);
     let dto = start_job(&sim, Kind::Remove, user, caller, caller, true);
     Ok(ctx.json(dto))
+}
+
+/// `PUT people/self/delete` (`RemoveUserDataController.SendInstructionsToDelete`,
+/// products/ASC.People/Server/Api/RemoveUserDataController.cs): an LDAP user or the
+/// owner is refused (`SecurityException`: 403 "Access denied"); anyone else is sent
+/// the deletion instructions (`UserSentDeleteInstructions`, 4016, without a target)
+/// and answered `SuccessfullySentNotificationDeleteUserInfoMessage` with the e-mail in
+/// bold (web/ASC.Web.Core/PublicResources/Resource.resx). The real action is also
+/// held to the `sensitive_api` rate limit, which the simulator does not model.
+pub async fn self_delete(State(sim): State<Sim>, ctx: Ctx) -> Result<Response> {
+    let caller = ctx.caller()?;
+    let mut portal = sim.portal();
+    let user = portal.user(caller).ok_or(ApiError::AccessDenied)?;
+    if user.ldap || portal.is_owner(caller) {
+        return Err(ApiError::AccessDenied);
+    }
+    let text = format!(
+        "Instructions to disable your profile has been sent to <b>{}</b> email address",
+        user.email
+    );
+    audit::record(
+        &mut portal,
+        caller,
+        audit::USER_SENT_DELETE_INSTRUCTIONS,
+        &[],
+        Vec::new(),
+        jiff::Timestamp::now(),
+    );
+    Ok(ctx.json(Value::String(text)))
+}
+
+/// `POST people/delete/personal/start` (`RemoveUserDataController.StartDeletePersonalFolder`):
+/// only a guest (`GetUserTypeAsync` is Guest; anyone else 403 "Access denied") whose
+/// My documents exists (`QueueDeletePersonalFolder.StartAsync`, else 403 too) starts
+/// the job on their own folder; a running one is returned again.
+pub async fn personal_delete_start(State(sim): State<Sim>, ctx: Ctx) -> Result<Response> {
+    let caller = ctx.caller()?;
+    let portal = sim.portal();
+    if portal.user_type(caller) != UserType::Guest {
+        return Err(ApiError::AccessDenied);
+    }
+    let has_folder = portal
+        .user(caller)
+        .is_some_and(|u| portal.folders.contains_key(&u.my_documents));
+    if !has_folder {
+        return Err(ApiError::AccessDenied);
+    }
+    drop(portal);
+    let dto = start_job(&sim, Kind::DeletePersonal, caller, caller, caller, false);
+    Ok(ctx.json(dto))
+}
+
+/// `GET people/delete/personal/progress` (`GetDeletePersonalFolderProgress`): the
+/// caller's own job, or an empty envelope.
+pub async fn personal_delete_progress(State(sim): State<Sim>, ctx: Ctx) -> Result<Response> {
+    let caller = ctx.caller()?;
+    let now = Instant::now();
+    let mut jobs = sim.jobs.lock().expect("jobs lock");
+    jobs.expire(now, sim.config.record_ttl);
+    Ok(match Kind::DeletePersonal.table(&mut jobs).get(&caller) {
+        Some(job) => ctx.json(job.dto(now)),
+        None => ctx.ok(Reply::empty()),
+    })
 }

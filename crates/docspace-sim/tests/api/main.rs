@@ -10,3 +10,4 @@ mod people;
 mod reassign;
 mod security;
 mod support;
+mod user_data;
