@@ -103,6 +103,7 @@ FIXTURE = REPO / "crates/docspace-sim/tests/fixtures/small.yaml"
 OWNER_KEY = "sk-" + "0" * 63 + "1"  # owner@example.com, portal owner
 MANAGER_KEY = "sk-" + "0" * 63 + "3"  # manager@example.com, RoomAdmin, owns room 200
 LEAVER_KEY = "sk-" + "0" * 63 + "4"  # leaver@example.com, RoomAdmin, owns room 100
+PLAIN_KEY = "sk-" + "0" * 63 + "5"  # plain@example.com, User
 LEAVER = "11111111-1111-4111-8111-111111111111"
 SECOND = "22222222-2222-4222-8222-222222222222"
 
@@ -377,6 +378,40 @@ class PeopleTests(SimTestCase):
         self.assertIn("leaver@example.com", emails)
         self.assertNotIn("gone@example.com", emails)
 
+    def test_people_simple_filter(self):
+        # `GET people/simple/filter` (`UserController.GetSimpleByFilter`): the query of
+        # `people/filter`, answered with `EmployeeDto` items.
+        search = self.api(SearchApi)
+        found = search.get_simple_by_filter_with_http_info(
+            employee_status=EmployeeStatus.Active, filter_value="leaver", count=10, start_index=0
+        )
+        self.assertEqual(found.status_code, 200)
+        self.assertSuccessEnvelope(found.data)
+        self.assertIsInstance(found.data, sdk.EmployeeArrayWrapper)
+        self.assertEqual(
+            [(str(u.id), u.display_name, u.has_avatar) for u in found.data.response],
+            [(LEAVER, "Lea Ver", False)],
+        )
+        # Only EmployeeDto's fields are on the wire, none of EmployeeFullDto's.
+        short_fields = {f.alias or name for name, f in sdk.EmployeeDto.model_fields.items()}
+        self.assertEqual(set(raw(found)["response"][0]), short_fields)
+        self.assertNotIn("email", raw(found)["response"][0])
+
+        # Same selection and total as the full filter.
+        simple = search.get_simple_by_filter_with_http_info(count=4, start_index=2)
+        full = search.search_users_by_extended_filter_with_http_info(count=4, start_index=2)
+        self.assertEqual(
+            [u.id for u in simple.data.response], [u.id for u in full.data.response]
+        )
+        self.assertEqual(raw(simple)["total"], raw(full)["total"])
+        disabled = search.get_simple_by_filter(employee_status=EmployeeStatus.Terminated)
+        self.assertEqual([u.display_name for u in disabled.response], ["Gina Gone"])
+
+        # Users of type User (and guests) may not search.
+        with self.assertRaises(ForbiddenException) as caught:
+            self.api(SearchApi, PLAIN_KEY).get_simple_by_filter()
+        self.assertEqual(json.loads(caught.exception.body)["error"]["message"], "Access denied")
+
 
 class GroupTests(SimTestCase):
     def test_groups_by_filter_value(self):
@@ -402,6 +437,36 @@ class GroupTests(SimTestCase):
         sales = self.api(GroupApi).get_group(sales_id, include_members=True).response
         self.assertIsNone(sales.manager)
         self.assertEqual(sorted(str(m.id) for m in sales.members), sorted([LEAVER, SECOND]))
+
+    def test_groups_of_a_user(self):
+        # `GET group/user/{userid}` (`GroupController.GetGroupByUserId`): the user's
+        # groups as `GroupSummaryDto`; `manager` is the manager's user name, absent
+        # when the group has none; `isSystem` only for system groups.
+        groups = self.api(GroupApi)
+        hr_id = groups.get_groups(filter_value="HR").response[0].id
+        manager = self.user_id("manager@example.com")
+        answer = groups.get_group_by_user_id_with_http_info(manager)
+        self.assertEqual(answer.status_code, 200)
+        self.assertSuccessEnvelope(answer.data)
+        self.assertIsInstance(answer.data, sdk.GroupSummaryArrayWrapper)
+        self.assertEqual(
+            [(g.id, g.name, g.manager, g.is_system) for g in answer.data.response],
+            [(hr_id, "HR", "manager", None)],
+        )
+        self.assertEqual(
+            raw(answer)["response"], [{"id": str(hr_id), "name": "HR", "manager": "manager"}]
+        )
+
+        sales = groups.get_group_by_user_id(SECOND).response
+        self.assertEqual([(g.name, g.manager) for g in sales], [("Sales", None)])
+        self.assertEqual(groups.get_group_by_user_id(str(uuid.uuid4())).response, [])
+        # Reading groups is for admins and room admins.
+        self.assertEqual(
+            [g.name for g in self.api(GroupApi, LEAVER_KEY).get_group_by_user_id(LEAVER).response],
+            ["Sales"],
+        )
+        with self.assertRaises(ForbiddenException):
+            self.api(GroupApi, PLAIN_KEY).get_group_by_user_id(manager)
 
 
 class RoomReadTests(SimTestCase):

@@ -11,6 +11,7 @@ pub const LOGIN_SUCCESS_VIA_API: u32 = 1010;
 pub const LOGIN_FAIL: u32 = 1005;
 pub const USER_CREATED: u32 = 4000;
 pub const USER_UPDATED: u32 = 4006;
+pub const USER_SENT_DELETE_INSTRUCTIONS: u32 = 4016;
 pub const USER_DELETED: u32 = 4018;
 pub const USERS_UPDATED_STATUS: u32 = 4020;
 pub const GROUP_CREATED: u32 = 4026;
@@ -43,6 +44,8 @@ pub fn mapping(action: u32) -> (u8, u8, u8, &'static [u8], &'static str) {
         USER_CREATED => (1, 8, 30, &[23], "User Created: {0}"),
         USER_UPDATED => (2, 8, 30, &[23], "User Updated: {0}"),
         USER_DELETED => (3, 8, 30, &[23], "User Deleted: {0}"),
+        // Mapped by action type alone (`UsersActionMapper`: Send), so no entry type.
+        USER_SENT_DELETE_INSTRUCTIONS => (8, 8, 30, &[], "Sent Delete Profile Instructions"),
         USERS_UPDATED_STATUS => (2, 8, 30, &[23], "Users [{0}]. Updated Status"),
         GROUP_CREATED => (1, 8, 30, &[24], "Group Created: {0}"),
         USER_DATA_REASSIGNS => (

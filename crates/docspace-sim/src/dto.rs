@@ -6,7 +6,7 @@ use serde_json::{Map, Value, json};
 
 use crate::state::{
     ApiKey, AuditEvent, File, Folder, Group, Guid, LoginEvent, Portal, Rights, Share, User,
-    UserStatus, UserType, access, folder_type,
+    UserType, access, folder_type,
 };
 use crate::wire::api_datetime;
 
@@ -60,7 +60,7 @@ impl View<'_> {
     /// `EmployeeFullDto`.
     pub fn employee_full(&self, user: &User) -> Value {
         let mut dto = as_map(self.employee(user));
-        let groups = self.portal.groups_of(user.id);
+        let groups = self.portal.user_groups(user.id);
         let owner = self.portal.is_owner(user.id);
         let insert = |dto: &mut Map<String, Value>, k: &str, v: Value| {
             dto.insert(k.into(), v);
@@ -70,11 +70,7 @@ impl View<'_> {
         insert(&mut dto, "userName", user.user_name.clone().into());
         insert(&mut dto, "email", user.email.clone().into());
         insert(&mut dto, "status", (user.status as u8).into());
-        insert(
-            &mut dto,
-            "activationStatus",
-            u8::from(user.status != UserStatus::Pending).into(),
-        );
+        insert(&mut dto, "activationStatus", user.activation.into());
         if let Some(at) = user.terminated {
             insert(&mut dto, "terminated", self.date(at));
         }
@@ -92,10 +88,7 @@ impl View<'_> {
             insert(
                 &mut dto,
                 "groups",
-                groups
-                    .iter()
-                    .map(|g| json!({"id": g.id.to_string(), "name": g.name, "manager": g.manager.map(|m| self.portal.user(m).map(|u| u.user_name.clone()).unwrap_or_default()).unwrap_or_default()}))
-                    .collect(),
+                groups.iter().map(|g| self.group_summary(g)).collect(),
             );
         }
         insert(
@@ -131,6 +124,18 @@ impl View<'_> {
         insert(&mut dto, "registrationDate", self.date(user.registered));
         insert(&mut dto, "hasPersonalFolder", true.into());
         Value::Object(dto)
+    }
+
+    /// `GroupSummaryDto` (`GroupSummaryDtoHelper.GetAsync`, common/ASC.Api.Core/Model/
+    /// GroupSummaryDto.cs): `manager` is the manager's user name; without a manager
+    /// (or when the manager's profile is gone) it is the lost user's, which has none,
+    /// so the field is left out. `isSystem` only when true, never for these groups.
+    pub fn group_summary(&self, group: &Group) -> Value {
+        let mut dto = json!({"id": group.id.to_string(), "name": group.name});
+        if let Some(manager) = group.manager.and_then(|m| self.portal.user(m)) {
+            dto["manager"] = manager.user_name.clone().into();
+        }
+        dto
     }
 
     /// `GroupDto`; members only when asked for.
@@ -381,9 +386,10 @@ impl View<'_> {
         dto
     }
 
-    /// `AuditEventDto`.
+    /// `AuditEventDto`; an event logged without a target has none (`Target` null,
+    /// left out).
     pub fn audit_event(&self, event: &AuditEvent) -> Value {
-        json!({
+        let mut dto = json!({
             "id": event.id,
             "date": self.date(event.date),
             "user": self.portal.user(event.user).map(User::display_name).unwrap_or_else(|| "Unknown user".into()),
@@ -402,7 +408,13 @@ impl View<'_> {
             "target": event.target,
             "entries": event.entries,
             "context": "",
-        })
+        });
+        if event.target.is_empty()
+            && let Some(fields) = dto.as_object_mut()
+        {
+            fields.remove("target");
+        }
+        dto
     }
 
     /// `LoginEventDto`.

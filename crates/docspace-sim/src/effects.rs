@@ -3,7 +3,7 @@
 
 use jiff::Timestamp;
 
-use crate::state::{Guid, Portal, UserStatus, folder_type};
+use crate::state::{Guid, Portal, UserStatus, UserType, folder_type};
 
 /// Re-owns a folder subtree (folders and files) to `owner`.
 fn reown_subtree(portal: &mut Portal, root: i64, owner: Guid) {
@@ -31,25 +31,16 @@ fn delete_subtree(portal: &mut Portal, root: i64) {
     }
 }
 
-/// Moves the leaver's shared My-documents items into a new folder "Documents of user
-/// <name>" in `to`'s My documents, re-owned by `to`. Returns whether anything moved.
+/// Moves the leaver's shared My-documents items (at any depth,
+/// [`Portal::shared_personal_entries`]) into a new folder "Documents of user <name>"
+/// in `to`'s My documents, re-owned by `to` (`FileStorageService.MoveSharedEntriesAsync`).
+/// Returns whether anything moved.
 fn hand_over_shared_items(portal: &mut Portal, from: Guid, to: Guid, at: Timestamp) -> bool {
     let (Some(leaver), Some(target)) = (portal.user(from).cloned(), portal.user(to).cloned())
     else {
         return false;
     };
-    let shared_folders: Vec<i64> = portal
-        .folders
-        .values()
-        .filter(|f| f.parent == leaver.my_documents && !f.shares.is_empty())
-        .map(|f| f.id)
-        .collect();
-    let shared_files: Vec<i64> = portal
-        .files
-        .values()
-        .filter(|f| f.folder == leaver.my_documents && !f.shares.is_empty())
-        .map(|f| f.id)
-        .collect();
+    let (shared_folders, shared_files) = portal.shared_personal_entries(from);
     if shared_folders.is_empty() && shared_files.is_empty() {
         return false;
     }
@@ -161,6 +152,29 @@ pub fn delete_profile(portal: &mut Portal, user: Guid, caller: Guid) {
     }
     remove_personal_data(portal, user);
     remove_profile(portal, user);
+}
+
+/// The personal-delete job's effect (`DeletePersonalFolderProgressItem.DoJob`,
+/// common/ASC.Data.Reassigns/DeletePersonalFolderProgressItem.cs): what the user
+/// shares goes into "Documents of user <name>" of whoever last modified their My
+/// documents (the simulator keeps no modifier: the user themselves), and when that
+/// is a guest, of the portal owner (`MoveSharedEntriesAsync`); then
+/// `FileStorageService.DeletePersonalFolderAsync` deletes My documents itself with
+/// everything in it. The trash stays. Without My documents nothing happens.
+pub fn delete_personal_folder(portal: &mut Portal, user: Guid, at: Timestamp) {
+    let Some(my) = portal.user(user).map(|u| u.my_documents) else {
+        return;
+    };
+    let Some(modified_by) = portal.folders.get(&my).map(|f| f.created_by) else {
+        return;
+    };
+    let to = if portal.user_type(modified_by) == UserType::Guest {
+        portal.owner
+    } else {
+        modified_by
+    };
+    hand_over_shared_items(portal, user, to, at);
+    delete_subtree(portal, my);
 }
 
 fn remove_personal_data(portal: &mut Portal, user: Guid) {

@@ -266,6 +266,8 @@ impl Fixture {
                 user_name: spec.email.split('@').next().unwrap_or_default().to_owned(),
                 kind,
                 status,
+                // Invited users (`AddInvitedUserAsync`) wait for activation.
+                activation: if status == UserStatus::Pending { 2 } else { 1 },
                 ldap: spec.ldap,
                 password: spec.password.clone(),
                 registered: at,

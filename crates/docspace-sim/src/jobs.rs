@@ -214,6 +214,8 @@ pub struct Download {
 pub struct Jobs {
     pub reassign: HashMap<Guid, ProgressJob>,
     pub remove: HashMap<Guid, ProgressJob>,
+    /// A guest's own "delete my personal folder" jobs, by that guest.
+    pub personal_delete: HashMap<Guid, ProgressJob>,
     pub operations: Vec<FileOperation>,
     /// Zip archives of finished downloads by the opaque token in their URL (the real
     /// server encrypts the name there): owner, file name, bytes, when finished.
@@ -229,6 +231,8 @@ impl Jobs {
         self.reassign
             .retain(|_, job| !stale(job.last_update(), ttl));
         self.remove.retain(|_, job| !stale(job.last_update(), ttl));
+        self.personal_delete
+            .retain(|_, job| !stale(job.last_update(), ttl));
         self.operations
             .retain(|op| !stale(op.last_update(), op.ttl(ttl)));
         // Archives expire with their operations' retention (downloads: twice the base).

@@ -203,6 +203,16 @@ impl Ctx {
         }
     }
 
+    /// System.Text.Json's failure to convert a body value (a `JsonException` the input
+    /// formatter turns into a model-state error under the value's JSON path, e.g.
+    /// `$.groupName`). `clr_type` is the .NET type it wanted (`System.String`). The real
+    /// message ends with the line and byte position, which are left out here.
+    pub fn json_type_error(&self, path: &str, clr_type: &str) -> ApiError {
+        let path = format!("$.{path}");
+        let message = format!("The JSON value could not be converted to {clr_type}. Path: {path}.");
+        self.validation(&path, message)
+    }
+
     pub fn validation(&self, field: &str, message: impl Into<String>) -> ApiError {
         ApiError::Validation {
             field: field.to_owned(),

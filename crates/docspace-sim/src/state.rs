@@ -84,6 +84,15 @@ impl UserType {
         all.into_iter()
             .find(|t| t.name().eq_ignore_ascii_case(&compact))
     }
+
+    /// Parses an `EmployeeType` that may also be `All` (0), which comes back as
+    /// `Some(None)`; `None` when the text is no `EmployeeType` at all.
+    pub fn parse_or_all(text: &str) -> Option<Option<UserType>> {
+        if text == "0" || text.eq_ignore_ascii_case("all") {
+            return Some(None);
+        }
+        UserType::parse(text).map(Some)
+    }
 }
 
 /// `EmployeeStatus`.
@@ -103,6 +112,9 @@ pub struct User {
     pub user_name: String,
     pub kind: UserType,
     pub status: UserStatus,
+    /// `EmployeeActivationStatus`: 1 Activated, 2 Pending (invited, or added through
+    /// `POST people` / `POST people/active`, whose `AddUserAsync` is not "after invite").
+    pub activation: u8,
     pub ldap: bool,
     pub password: Option<String>,
     pub registered: Timestamp,
@@ -486,11 +498,71 @@ impl Portal {
         self.groups.iter().find(|g| g.id == id)
     }
 
+    /// `UserManager.GetUserGroupsAsync(id)`: the user's groups outside the system
+    /// category (the simulator has no system groups), by name in ordinal order.
+    pub fn user_groups(&self, user: Guid) -> Vec<&Group> {
+        let mut groups = self.groups_of(user);
+        groups.sort_by(|a, b| a.name.cmp(&b.name));
+        groups
+    }
+
     pub fn groups_of(&self, user: Guid) -> Vec<&Group> {
         self.groups
             .iter()
             .filter(|g| g.members.contains(&user))
             .collect()
+    }
+
+    /// `UserManager.GetUserTypeAsync` (common/ASC.Core.Common/Users/UserExtensions.cs):
+    /// admins (the owner too) are DocSpaceAdmin, the lost user a Guest, and an id
+    /// that is no user (the empty GUID included) falls through to RoomAdmin.
+    pub fn user_type(&self, id: Guid) -> UserType {
+        if id == Guid::LOST_USER {
+            return UserType::Guest;
+        }
+        if self.is_admin(id) {
+            return UserType::DocSpaceAdmin;
+        }
+        self.user(id).map_or(UserType::RoomAdmin, |u| u.kind)
+    }
+
+    /// `DemandPermissions(new UserSecurityProvider(type), Action_AddRemoveUser)`:
+    /// admins always (`AzManager`: `AdministratorAlwaysAllow`); a room admin only for
+    /// the types `Security.Rules` lets RoomAdmin manage, User and Guest; `None`
+    /// (`EmployeeType.All`) has no target role, so admins only.
+    pub fn may_add_remove(&self, caller: Guid, kind: Option<UserType>) -> bool {
+        self.is_admin(caller)
+            || (self
+                .user(caller)
+                .is_some_and(|u| u.kind == UserType::RoomAdmin)
+                && matches!(kind, Some(UserType::User | UserType::Guest)))
+    }
+
+    /// What a user shares from "My documents" (`FileStorageService.GetSharedEntriesAsync`
+    /// with `FolderDao.GetSharedFoldersQuery` and `FileDao.GetSharedFilesQuery`): every
+    /// folder below it and every file in it or below it that has a share record, at
+    /// any depth. Folder ids, then file ids.
+    pub fn shared_personal_entries(&self, user: Guid) -> (Vec<i64>, Vec<i64>) {
+        let Some(my) = self.user(user).map(|u| u.my_documents) else {
+            return (Vec::new(), Vec::new());
+        };
+        if !self.folders.contains_key(&my) {
+            return (Vec::new(), Vec::new());
+        }
+        let tree = self.subtree(my);
+        let folders = tree
+            .iter()
+            .filter(|id| **id != my)
+            .filter(|id| self.folders.get(id).is_some_and(|f| !f.shares.is_empty()))
+            .copied()
+            .collect();
+        let files = self
+            .files
+            .values()
+            .filter(|f| tree.contains(&f.folder) && !f.shares.is_empty())
+            .map(|f| f.id)
+            .collect();
+        (folders, files)
     }
 
     pub fn is_owner(&self, user: Guid) -> bool {

@@ -46,6 +46,7 @@ pub fn build(count: usize, rng: &mut fastrand::Rng) -> Synthetic {
             last_name: last,
             kind,
             status: UserStatus::Active,
+            activation: 1,
             ldap: false,
             password: Some("synthetic-password".into()),
             registered: at,

@@ -7,6 +7,8 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
+use crate::state::Guid;
+
 /// The request a response answers: its full URL and verb, for the envelope's `links`.
 #[derive(Debug, Clone)]
 pub struct Link {
@@ -237,11 +239,15 @@ impl JsonBody {
     }
 
     pub fn get(&self, name: &str) -> Option<&Value> {
+        self.entry(name).map(|(_, v)| v).filter(|v| !v.is_null())
+    }
+
+    /// A property with its name as the request spelt it (for the JSON path of an error).
+    pub fn entry(&self, name: &str) -> Option<(&str, &Value)> {
         self.0
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v)
-            .filter(|v| !v.is_null())
+            .map(|(k, v)| (k.as_str(), v))
     }
 
     pub fn str(&self, name: &str) -> Option<&str> {
@@ -266,6 +272,19 @@ impl JsonBody {
             _ => Vec::new(),
         }
     }
+}
+
+/// A GUID as System.Text.Json reads one: a string in the hyphenated 36-character
+/// form only (`Utf8JsonReader.TryGetGuid`, the "D" format).
+pub fn json_guid(value: &Value) -> Option<Guid> {
+    let text = value.as_str()?;
+    let hyphens = [8, 13, 18, 23];
+    let well_formed = text.len() == 36
+        && text
+            .char_indices()
+            .all(|(i, c)| c == '-' || !hyphens.contains(&i))
+        && hyphens.iter().all(|i| text.as_bytes()[*i] == b'-');
+    if well_formed { Guid::parse(text) } else { None }
 }
 
 /// An integer from a JSON number or a numeric string.

@@ -5,7 +5,9 @@
 
 pub mod fileops;
 pub mod files;
+pub mod groups;
 pub mod introspect;
+pub mod members;
 pub mod people;
 pub mod reassign;
 pub mod security;
@@ -18,10 +20,12 @@ use crate::server::{Sim, with_middleware};
 
 pub fn router(sim: Sim) -> Router {
     let api = Router::new()
-        .route("/api/2.0/people", get(people::list).post(people::create))
+        .route("/api/2.0/people", get(people::list).post(members::create))
+        .route("/api/2.0/people/active", post(members::create_activated))
         .route("/api/2.0/people/@self", get(people::me))
         .route("/api/2.0/people/email", get(people::by_email))
         .route("/api/2.0/people/filter", get(people::filter))
+        .route("/api/2.0/people/simple/filter", get(people::simple_filter))
         .route(
             "/api/2.0/people/status/{status}",
             get(people::by_status).put(people::update_status),
@@ -47,6 +51,15 @@ pub fn router(sim: Sim) -> Router {
         .route(
             "/api/2.0/people/remove/terminate",
             put(reassign::remove_terminate),
+        )
+        .route("/api/2.0/people/self/delete", put(reassign::self_delete))
+        .route(
+            "/api/2.0/people/delete/personal/start",
+            post(reassign::personal_delete_start),
+        )
+        .route(
+            "/api/2.0/people/delete/personal/progress",
+            get(reassign::personal_delete_progress),
         )
         .route(
             "/api/2.0/people/{userid}",
@@ -130,12 +143,13 @@ pub fn router(sim: Sim) -> Router {
         )
         .route(
             "/api/2.0/group",
-            get(security::groups).post(security::create_group),
+            get(groups::groups).post(groups::create_group),
         )
-        .route("/api/2.0/group/{id}", get(security::group))
+        .route("/api/2.0/group/{id}", get(groups::group))
+        .route("/api/2.0/group/user/{userid}", get(groups::groups_of_user))
         .route(
             "/api/2.0/group/{id}/members",
-            delete(security::remove_group_members),
+            delete(groups::remove_group_members),
         )
         .route("/api/2.0/authentication", post(security::authenticate))
         .route("/apisystem/portal/register", post(security::register))

@@ -68,7 +68,7 @@ pub async fn by_email(State(sim): State<Sim>, ctx: Ctx) -> Result<Response> {
     Ok(ctx.json(sim.view(&portal, caller).employee_full(user)))
 }
 
-fn looks_like_email(text: &str) -> bool {
+pub fn looks_like_email(text: &str) -> bool {
     // `[EmailAddress]` only wants one '@' that is neither first nor last.
     text.matches('@').count() == 1 && !text.starts_with('@') && !text.ends_with('@')
 }
@@ -96,10 +96,9 @@ fn filtered<'a>(
     let query = &ctx.query;
     let kind = match query.get("employeeType") {
         None | Some("") => None,
-        Some(text) => match text {
-            "0" | "All" | "all" => None,
-            _ => Some(UserType::parse(text).ok_or_else(|| ctx.invalid("employeeType", text))?),
-        },
+        Some(text) => {
+            UserType::parse_or_all(text).ok_or_else(|| ctx.invalid("employeeType", text))?
+        }
     };
     let group = ctx.guid_query("groupId")?;
     let members: Option<Vec<Guid>> = group.map(|g| {
@@ -152,16 +151,40 @@ fn filtered<'a>(
     Ok(users)
 }
 
+/// `GET people/filter` (`UserController.SearchUsersByExtendedFilter`): `EmployeeFullDto`s.
 pub async fn filter(State(sim): State<Sim>, ctx: Ctx) -> Result<Response> {
-    let status = match ctx.query.get("employeeStatus") {
-        None | Some("") => None,
-        Some(text) => Some(parse_status(text).ok_or_else(|| ctx.invalid("employeeStatus", text))?),
-    };
-    filter_page(&sim, &ctx, status)
+    let status = employee_status(&ctx)?;
+    filter_page(&sim, &ctx, status, Dto::Full)
+}
+
+/// `GET people/simple/filter` (`UserController.GetSimpleByFilter`): the same
+/// `SimpleByFilterRequestDto` and `GetByFilterAsync` (User and Guest callers 403, the
+/// count and total), answered with `EmployeeDto`s.
+pub async fn simple_filter(State(sim): State<Sim>, ctx: Ctx) -> Result<Response> {
+    let status = employee_status(&ctx)?;
+    filter_page(&sim, &ctx, status, Dto::Short)
+}
+
+fn employee_status(ctx: &Ctx) -> Result<Option<u8>> {
+    match ctx.query.get("employeeStatus") {
+        None | Some("") => Ok(None),
+        Some(text) => Ok(Some(
+            parse_status(text).ok_or_else(|| ctx.invalid("employeeStatus", text))?,
+        )),
+    }
+}
+
+/// Which user DTO a list answers with.
+#[derive(Clone, Copy)]
+enum Dto {
+    /// `EmployeeFullDto`.
+    Full,
+    /// `EmployeeDto`.
+    Short,
 }
 
 /// A page of the filter, for admins and room admins (users and guests get 403).
-fn filter_page(sim: &Sim, ctx: &Ctx, status: Option<u8>) -> Result<Response> {
+fn filter_page(sim: &Sim, ctx: &Ctx, status: Option<u8>, dto: Dto) -> Result<Response> {
     let caller = ctx.caller()?;
     let page = Page::from_query(&ctx.query, &ctx.link)?;
     let portal = sim.portal();
@@ -177,7 +200,10 @@ fn filter_page(sim: &Sim, ctx: &Ctx, status: Option<u8>) -> Result<Response> {
     let list: Vec<Value> = page
         .slice(&users)
         .into_iter()
-        .map(|u| v.employee_full(u))
+        .map(|u| match dto {
+            Dto::Full => v.employee_full(u),
+            Dto::Short => v.employee(u),
+        })
         .collect();
     Ok(ctx.ok(Reply::new(Value::Array(list)).with_total(total)))
 }
@@ -207,7 +233,7 @@ pub async fn by_status(
     ctx: Ctx,
 ) -> Result<Response> {
     let status = parse_status(&status).ok_or_else(|| ctx.invalid("status", status))?;
-    filter_page(&sim, &ctx, Some(status))
+    filter_page(&sim, &ctx, Some(status), Dto::Full)
 }
 
 /// `PUT people/status/{status}`: all or nothing (docspace-api.md §4.1).
@@ -366,74 +392,6 @@ pub async fn update_member(
         );
     }
     let user = portal.user(target).expect("found above");
-    Ok(ctx.json(sim.view(&portal, caller).employee_full(user)))
-}
-
-/// `POST people`: a new active user of the given type (docspace-api.md §16).
-pub async fn create(State(sim): State<Sim>, ctx: Ctx) -> Result<Response> {
-    let caller = ctx.caller()?;
-    let body = ctx.body()?;
-    let email = body.str("email").unwrap_or_default().trim().to_owned();
-    if email.is_empty() || !looks_like_email(&email) {
-        return Err(ctx.validation("Email", "The Email field is not a valid e-mail address."));
-    }
-    let kind = match body.get("type") {
-        None => UserType::User,
-        Some(value) => {
-            let text = match value {
-                Value::Number(n) => n.to_string(),
-                Value::String(s) => s.clone(),
-                _ => String::new(),
-            };
-            UserType::parse(&text).ok_or_else(|| ctx.invalid("type", text))?
-        }
-    };
-    let mut portal = sim.portal();
-    let allowed = portal.is_admin(caller)
-        || (portal
-            .user(caller)
-            .is_some_and(|u| u.kind == UserType::RoomAdmin)
-            && matches!(kind, UserType::User | UserType::Guest));
-    if !allowed
-        || (kind == UserType::DocSpaceAdmin && !portal.is_owner(caller) && !portal.is_admin(caller))
-    {
-        return Err(ApiError::AccessDenied);
-    }
-    if portal.user_by_email(&email).is_some() {
-        return Err(ApiError::Argument(format!(
-            "User with email {email} already exists"
-        )));
-    }
-    let now = jiff::Timestamp::now();
-    let id = Guid(sim.rng.lock().expect("rng lock").u128(..));
-    let user = User {
-        id,
-        user_name: email.split('@').next().unwrap_or_default().to_owned(),
-        email: email.clone(),
-        first_name: body.str("firstName").unwrap_or_default().to_owned(),
-        last_name: body.str("lastName").unwrap_or_default().to_owned(),
-        kind,
-        status: UserStatus::Active,
-        ldap: false,
-        password: body.str("password").map(str::to_owned),
-        registered: now,
-        terminated: None,
-        created_by: Some(caller),
-        cookie_index: 0,
-        my_documents: 0,
-        trash: 0,
-    };
-    let name = user.display_name();
-    portal.add_user(user);
-    audit::record(
-        &mut portal,
-        caller,
-        audit::USER_CREATED,
-        &[&name],
-        vec![id.to_string()],
-        now,
-    );
-    let user = portal.user(id).expect("just added");
     Ok(ctx.json(sim.view(&portal, caller).employee_full(user)))
 }
 

@@ -1,5 +1,9 @@
-//! Reassign and remove jobs (docspace-api.md §5.2–§5.6).
+//! Reassign and remove jobs (docspace-api.md §5.2–§5.6), and what users ask for
+//! themselves: deletion instructions and a guest's personal-folder deletion.
+//! Server: products/ASC.People/Server/Api/ReassignController.cs,
+//! RemoveUserDataController.cs; the jobs in common/ASC.Data.Reassigns/.
 
+use std::collections::HashMap;
 use std::time::Instant;
 
 use axum::extract::{Path, State};
@@ -8,7 +12,7 @@ use serde_json::Value;
 
 use crate::audit;
 use crate::effects;
-use crate::jobs::{Fate, ProgressJob, status};
+use crate::jobs::{Fate, Jobs, ProgressJob, status};
 use crate::server::{Ctx, Sim};
 use crate::state::{Guid, Portal, UserStatus, UserType};
 use crate::wire::{ApiError, Reply};
@@ -20,13 +24,25 @@ type Result<T> = std::result::Result<T, ApiError>;
 enum Kind {
     Reassign,
     Remove,
+    /// A guest deleting their own My documents (`DeletePersonalFolderProgressItem`).
+    DeletePersonal,
 }
 
 impl Kind {
+    /// The progress item's type name in its id (`QueueWorker.GetProgressItemId`).
     fn suffix(self) -> &'static str {
         match self {
             Kind::Reassign => "ReassignProgressItem",
             Kind::Remove => "RemoveProgressItem",
+            Kind::DeletePersonal => "DeletePersonalFolderProgressItem",
+        }
+    }
+
+    fn table(self, jobs: &mut Jobs) -> &mut HashMap<Guid, ProgressJob> {
+        match self {
+            Kind::Reassign => &mut jobs.reassign,
+            Kind::Remove => &mut jobs.remove,
+            Kind::DeletePersonal => &mut jobs.personal_delete,
         }
     }
 }
@@ -38,43 +54,54 @@ fn guid_field(ctx: &Ctx, body: &crate::wire::JsonBody, name: &str) -> Result<Gui
     Guid::parse(text).ok_or_else(|| ctx.invalid(name, text))
 }
 
-/// `GET people/reassign/necessary?userId=&type=`.
+/// `GET people/reassign/necessary?userId=&type=` (`ReassignController.NecessaryReassign`,
+/// products/ASC.People/Server/Api/ReassignController.cs). Both parameters are optional
+/// (`NecessaryReassignDto`: the empty GUID and `All`); only an unparsable value is a
+/// 400, from model binding, before the action runs. Then, in the action's order:
+/// `DemandPermissions(new UserSecurityProvider(Type), Action_AddRemoveUser)`; a
+/// non-owner asking about a user whose actual type (`GetUserTypeAsync`, not `Type`)
+/// is DocSpaceAdmin is refused; the answer is `FileStorageService.AnyRoomsAsync`
+/// (active rooms the caller sees, created by the user or with a record of theirs; the
+/// empty GUID filters nothing, so any room the caller sees), and for `Type=Guest`
+/// with no room, whether they share anything from My documents
+/// (`GetSharedEntriesCountAsync`).
 pub async fn necessary(State(sim): State<Sim>, ctx: Ctx) -> Result<Response> {
     let caller = ctx.caller()?;
-    let user_text = ctx.query.get("userId").unwrap_or_default();
-    let user_id = Guid::parse(user_text).ok_or_else(|| ctx.invalid("UserId", user_text))?;
-    let kind_text = ctx.query.get("type").unwrap_or_default();
-    let kind = UserType::parse(kind_text).ok_or_else(|| ctx.invalid("Type", kind_text))?;
+    let user_id = ctx.guid_query("UserId")?.unwrap_or(Guid::EMPTY);
+    let kind = match ctx.query.get("Type").filter(|t| !t.is_empty()) {
+        None => None,
+        Some(text) => UserType::parse_or_all(text).ok_or_else(|| ctx.invalid("Type", text))?,
+    };
     let portal = sim.portal();
-    let allowed = portal.is_admin(caller)
-        || (portal
-            .user(caller)
-            .is_some_and(|u| u.kind == UserType::RoomAdmin)
-            && matches!(kind, UserType::User | UserType::Guest));
-    if !allowed || (kind == UserType::DocSpaceAdmin && !portal.is_owner(caller)) {
+    if !portal.may_add_remove(caller, kind) {
         return Err(ApiError::AccessDenied);
     }
-    let in_rooms = portal.folders.values().any(|room| {
+    if !portal.is_owner(caller) && portal.user_type(user_id) == UserType::DocSpaceAdmin {
+        return Err(ApiError::AccessDenied);
+    }
+    Ok(ctx.json(Value::Bool(
+        any_rooms(&portal, caller, user_id)
+            || (kind == Some(UserType::Guest) && {
+                let (folders, files) = portal.shared_personal_entries(user_id);
+                !folders.is_empty() || !files.is_empty()
+            }),
+    )))
+}
+
+/// `FileStorageService.AnyRoomsAsync(user)`: the caller's listing of the active rooms
+/// (`FileSecurity.GetVirtualRoomsAsync`: every room for an admin, the rooms they are
+/// in for anyone else) filtered by subject (`FolderDao.BuildRoomsQuery`: created by
+/// the user, or with a share record of the user's own, group records not counted);
+/// the empty GUID filters nothing.
+fn any_rooms(portal: &Portal, caller: Guid, user: Guid) -> bool {
+    portal.folders.values().any(|room| {
         room.is_room()
             && room.parent == portal.rooms_root
-            && (room.created_by == user_id
-                || room
-                    .shares
-                    .iter()
-                    .any(|s| !s.is_group && s.subject == user_id && s.access != 0))
-    });
-    let shared_personal = kind == UserType::Guest
-        && portal.user(user_id).is_some_and(|u| {
-            portal
-                .folders
-                .values()
-                .any(|f| f.parent == u.my_documents && !f.shares.is_empty())
-                || portal
-                    .files
-                    .values()
-                    .any(|f| f.folder == u.my_documents && !f.shares.is_empty())
-        });
-    Ok(ctx.json(Value::Bool(in_rooms || shared_personal)))
+            && portal.folder_rights(caller, room).read
+            && (user == Guid::EMPTY
+                || room.created_by == user
+                || room.shares.iter().any(|s| !s.is_group && s.subject == user))
+    })
 }
 
 /// `POST people/reassign/start`.
@@ -135,10 +162,7 @@ fn start_job(
     let now = Instant::now();
     let mut jobs = sim.jobs.lock().expect("jobs lock");
     jobs.expire(now, sim.config.record_ttl);
-    let table = match kind {
-        Kind::Reassign => &mut jobs.reassign,
-        Kind::Remove => &mut jobs.remove,
-    };
+    let table = kind.table(&mut jobs);
     if let Some(job) = table.get(&from)
         && job.status == status::RUNNING
     {
@@ -175,10 +199,7 @@ fn start_job(
 fn finish_job(sim: &Sim, kind: Kind, from: Guid) {
     let mut portal = sim.portal();
     let mut jobs = sim.jobs.lock().expect("jobs lock");
-    let table = match kind {
-        Kind::Reassign => &mut jobs.reassign,
-        Kind::Remove => &mut jobs.remove,
-    };
+    let table = kind.table(&mut jobs);
     let Some(job) = table.get_mut(&from).filter(|j| j.status == status::RUNNING) else {
         return;
     };
@@ -189,7 +210,9 @@ fn finish_job(sim: &Sim, kind: Kind, from: Guid) {
         job.error = "Failed to reassign data: the storage did not answer in time".into();
         return;
     }
-    if !effects::is_active_admin(&portal, job.caller) {
+    // Reassign and remove re-check their caller (`ReassignProgressItem`,
+    // `RemoveProgressItem`); deleting a personal folder does not.
+    if kind != Kind::DeletePersonal && !effects::is_active_admin(&portal, job.caller) {
         job.status = status::FAILED;
         job.error = "Access denied".into();
         return;
@@ -213,12 +236,16 @@ fn apply(portal: &mut Portal, kind: Kind, job: &ProgressJob) {
                 .map(|u| u.display_name())
                 .unwrap_or_default();
             effects::reassign(portal, job.from, job.to, job.delete_profile, at);
+            // `ReassignProgressItem.SendSuccessNotifyAsync` (common/ASC.Data.Reassigns/
+            // ReassignProgressItem.cs): `MessageTarget.Create(FromUser)` with both
+            // display names as the description's arguments; the target user is not a
+            // target of the event.
             audit::record(
                 portal,
                 job.caller,
                 audit::USER_DATA_REASSIGNS,
                 &[&name, &target],
-                vec![job.from.to_string(), job.to.to_string()],
+                vec![job.from.to_string()],
                 at,
             );
             if job.delete_profile {
@@ -232,6 +259,7 @@ fn apply(portal: &mut Portal, kind: Kind, job: &ProgressJob) {
                 );
             }
         }
+        Kind::DeletePersonal => effects::delete_personal_folder(portal, job.from, at),
         Kind::Remove => {
             effects::delete_profile(portal, job.from, job.caller);
             audit::record(
@@ -264,10 +292,7 @@ fn progress_of(sim: &Sim, ctx: &Ctx, kind: Kind, userid: &str) -> Result<Respons
     let now = Instant::now();
     let mut jobs = sim.jobs.lock().expect("jobs lock");
     jobs.expire(now, sim.config.record_ttl);
-    let table = match kind {
-        Kind::Reassign => &jobs.reassign,
-        Kind::Remove => &jobs.remove,
-    };
+    let table = kind.table(&mut jobs);
     Ok(match table.get(&user) {
         Some(job) => ctx.json(job.dto(now)),
         None => ctx.ok(Reply::empty()),
@@ -299,10 +324,7 @@ fn terminate_job(sim: &Sim, ctx: &Ctx, kind: Kind) -> Result<Option<Value>> {
     }
     let now = Instant::now();
     let mut jobs = sim.jobs.lock().expect("jobs lock");
-    let table = match kind {
-        Kind::Reassign => &mut jobs.reassign,
-        Kind::Remove => &mut jobs.remove,
-    };
+    let table = kind.table(&mut jobs);
     Ok(table.get_mut(&user).map(|job| {
         if job.status == status::RUNNING {
             job.status = status::CANCELED;
@@ -352,4 +374,67 @@ pub async fn remove_start(State(sim): State<Sim>, ctx: Ctx) -> Result<Response> 
     drop(portal);
     let dto = start_job(&sim, Kind::Remove, user, caller, caller, true);
     Ok(ctx.json(dto))
+}
+
+/// `PUT people/self/delete` (`RemoveUserDataController.SendInstructionsToDelete`,
+/// products/ASC.People/Server/Api/RemoveUserDataController.cs): an LDAP user or the
+/// owner is refused (`SecurityException`: 403 "Access denied"); anyone else is sent
+/// the deletion instructions (`UserSentDeleteInstructions`, 4016, without a target)
+/// and answered `SuccessfullySentNotificationDeleteUserInfoMessage` with the e-mail in
+/// bold (web/ASC.Web.Core/PublicResources/Resource.resx). The real action is also
+/// held to the `sensitive_api` rate limit, which the simulator does not model.
+pub async fn self_delete(State(sim): State<Sim>, ctx: Ctx) -> Result<Response> {
+    let caller = ctx.caller()?;
+    let mut portal = sim.portal();
+    let user = portal.user(caller).ok_or(ApiError::AccessDenied)?;
+    if user.ldap || portal.is_owner(caller) {
+        return Err(ApiError::AccessDenied);
+    }
+    let text = format!(
+        "Instructions to disable your profile has been sent to <b>{}</b> email address",
+        user.email
+    );
+    audit::record(
+        &mut portal,
+        caller,
+        audit::USER_SENT_DELETE_INSTRUCTIONS,
+        &[],
+        Vec::new(),
+        jiff::Timestamp::now(),
+    );
+    Ok(ctx.json(Value::String(text)))
+}
+
+/// `POST people/delete/personal/start` (`RemoveUserDataController.StartDeletePersonalFolder`):
+/// only a guest (`GetUserTypeAsync` is Guest; anyone else 403 "Access denied") whose
+/// My documents exists (`QueueDeletePersonalFolder.StartAsync`, else 403 too) starts
+/// the job on their own folder; a running one is returned again.
+pub async fn personal_delete_start(State(sim): State<Sim>, ctx: Ctx) -> Result<Response> {
+    let caller = ctx.caller()?;
+    let portal = sim.portal();
+    if portal.user_type(caller) != UserType::Guest {
+        return Err(ApiError::AccessDenied);
+    }
+    let has_folder = portal
+        .user(caller)
+        .is_some_and(|u| portal.folders.contains_key(&u.my_documents));
+    if !has_folder {
+        return Err(ApiError::AccessDenied);
+    }
+    drop(portal);
+    let dto = start_job(&sim, Kind::DeletePersonal, caller, caller, caller, false);
+    Ok(ctx.json(dto))
+}
+
+/// `GET people/delete/personal/progress` (`GetDeletePersonalFolderProgress`): the
+/// caller's own job, or an empty envelope.
+pub async fn personal_delete_progress(State(sim): State<Sim>, ctx: Ctx) -> Result<Response> {
+    let caller = ctx.caller()?;
+    let now = Instant::now();
+    let mut jobs = sim.jobs.lock().expect("jobs lock");
+    jobs.expire(now, sim.config.record_ttl);
+    Ok(match Kind::DeletePersonal.table(&mut jobs).get(&caller) {
+        Some(job) => ctx.json(job.dto(now)),
+        None => ctx.ok(Reply::empty()),
+    })
 }

@@ -1,5 +1,5 @@
-//! Audit and login history, sessions, API keys, groups, authentication and portal
-//! registration (docspace-api.md §9, §10, §11, §16).
+//! Audit and login history, sessions, API keys, authentication and portal
+//! registration (docspace-api.md §9, §10, §16).
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use crate::audit;
 use crate::server::{Ctx, Sim};
-use crate::state::{ApiKey, Group, Guid, LoginEvent, Portal, Session, User, UserStatus, UserType};
+use crate::state::{ApiKey, Guid, LoginEvent, Portal, Session, User, UserStatus, UserType};
 use crate::wire::{ApiError, Page, Reply, json_response, parse_api_datetime};
 
 type Result<T> = std::result::Result<T, ApiError>;
@@ -348,135 +348,6 @@ pub async fn key_permissions(ctx: Ctx) -> Result<Response> {
     ])))
 }
 
-/// `GET group` (§11): without members, by name substring.
-pub async fn groups(State(sim): State<Sim>, ctx: Ctx) -> Result<Response> {
-    let caller = ctx.caller()?;
-    let page = Page::from_query(&ctx.query, &ctx.link)?;
-    let portal = sim.portal();
-    demand_read_groups(&portal, caller)?;
-    let needle = ctx
-        .query
-        .get("filterValue")
-        .unwrap_or_default()
-        .to_lowercase();
-    let user = ctx.query.get("userId").and_then(Guid::parse);
-    let mut list: Vec<&Group> = portal
-        .groups
-        .iter()
-        .filter(|g| g.name.to_lowercase().contains(&needle))
-        .filter(|g| user.is_none_or(|u| g.members.contains(&u)))
-        .collect();
-    list.sort_by_key(|g| g.name.to_lowercase());
-    let total = list.len() as u64;
-    let v = sim.view(&portal, caller);
-    let shown: Vec<Value> = page
-        .slice(&list)
-        .into_iter()
-        .map(|g| v.group(g, false))
-        .collect();
-    Ok(ctx.ok(Reply::new(Value::Array(shown)).with_total(total)))
-}
-
-fn demand_read_groups(portal: &Portal, caller: Guid) -> Result<()> {
-    let room_admin = portal
-        .user(caller)
-        .is_some_and(|u| u.kind == UserType::RoomAdmin);
-    if portal.is_admin(caller) || room_admin {
-        Ok(())
-    } else {
-        Err(ApiError::AccessDenied)
-    }
-}
-
-pub async fn group(State(sim): State<Sim>, Path(id): Path<String>, ctx: Ctx) -> Result<Response> {
-    let caller = ctx.caller()?;
-    let id = Guid::parse(&id).ok_or(ApiError::Empty(StatusCode::NOT_FOUND))?;
-    let portal = sim.portal();
-    demand_read_groups(&portal, caller)?;
-    let group = portal
-        .group(id)
-        .ok_or_else(|| ApiError::NotFound("The group could not be found".into()))?;
-    let members = !ctx
-        .query
-        .get("includeMembers")
-        .is_some_and(|v| v.eq_ignore_ascii_case("false"));
-    Ok(ctx.json(sim.view(&portal, caller).group(group, members)))
-}
-
-/// `POST group` `{groupName, groupManager, members}`.
-pub async fn create_group(State(sim): State<Sim>, ctx: Ctx) -> Result<Response> {
-    let caller = ctx.caller()?;
-    let body = ctx.body()?;
-    let name = body.str("groupName").unwrap_or_default().trim().to_owned();
-    if name.is_empty() {
-        return Err(ctx.validation("GroupName", "The GroupName field is required."));
-    }
-    let mut portal = sim.portal();
-    if !portal.is_admin(caller) {
-        return Err(ApiError::AccessDenied);
-    }
-    let manager = body
-        .str("groupManager")
-        .and_then(Guid::parse)
-        .filter(|m| portal.user(*m).is_some());
-    let mut members: Vec<Guid> = body
-        .array("members")
-        .iter()
-        .filter_map(|m| m.as_str().and_then(Guid::parse))
-        .filter(|m| portal.user(*m).is_some())
-        .collect();
-    if let Some(m) = manager
-        && !members.contains(&m)
-    {
-        members.push(m);
-    }
-    let id = Guid(sim.rng.lock().expect("rng lock").u128(..));
-    portal.groups.push(Group {
-        id,
-        name: name.clone(),
-        manager,
-        members,
-    });
-    audit::record(
-        &mut portal,
-        caller,
-        audit::GROUP_CREATED,
-        &[&name],
-        vec![id.to_string()],
-        jiff::Timestamp::now(),
-    );
-    let group = portal.group(id).expect("just added");
-    Ok(ctx.json(sim.view(&portal, caller).group(group, true)))
-}
-
-/// `DELETE group/{id}/members` `{members}`.
-pub async fn remove_group_members(
-    State(sim): State<Sim>,
-    Path(id): Path<String>,
-    ctx: Ctx,
-) -> Result<Response> {
-    let caller = ctx.caller()?;
-    let body = ctx.body()?;
-    let id = Guid::parse(&id).ok_or(ApiError::Empty(StatusCode::NOT_FOUND))?;
-    let mut portal = sim.portal();
-    if !portal.is_admin(caller) {
-        return Err(ApiError::AccessDenied);
-    }
-    let remove: Vec<Guid> = body
-        .array("members")
-        .iter()
-        .filter_map(|m| m.as_str().and_then(Guid::parse))
-        .collect();
-    let group = portal
-        .groups
-        .iter_mut()
-        .find(|g| g.id == id)
-        .ok_or_else(|| ApiError::NotFound("The group could not be found".into()))?;
-    group.members.retain(|m| !remove.contains(m));
-    let group = portal.group(id).expect("found above");
-    Ok(ctx.json(sim.view(&portal, caller).group(group, true)))
-}
-
 /// `POST authentication` `{userName, password}` → a session token.
 pub async fn authenticate(State(sim): State<Sim>, ctx: Ctx) -> Result<Response> {
     let body = ctx.body()?;
@@ -571,6 +442,7 @@ pub async fn register(State(sim): State<Sim>, ctx: Ctx) -> Response {
         user_name: email.split('@').next().unwrap_or_default().to_owned(),
         kind: UserType::DocSpaceAdmin,
         status: UserStatus::Active,
+        activation: 1,
         ldap: false,
         password: Some(password),
         registered: now,

@@ -4,8 +4,10 @@
 
 mod auth;
 mod files;
+mod groups;
 mod limiter;
 mod people;
 mod reassign;
 mod security;
 mod support;
+mod user_data;

@@ -349,3 +349,228 @@ async fn admins_create_users_of_a_type() {
         .await;
     assert_eq!(by_user.status, 403);
 }
+
+/// `UserController.AddMember` (`POST people`) demands `Action_AddRemoveUser` for the
+/// requested type (`UserSecurityProvider(Guid.Empty, Type)`), then refuses a Guest
+/// always, a RoomAdmin unless the caller is a DocSpace admin and a DocSpaceAdmin
+/// unless the caller is the owner. Without a type (`All`) only admins pass and the
+/// user gets no type group: a RoomAdmin.
+#[tokio::test]
+async fn post_people_refuses_guests_and_admins_from_non_owners() {
+    let p = Portal::start().await;
+    let create = |email: &str, kind: Option<&str>| {
+        let mut body = json!({"email": email, "firstName": "New"});
+        if let Some(kind) = kind {
+            body["type"] = kind.into();
+        }
+        Some(body)
+    };
+    for (key, email, kind) in [
+        (OWNER, "g1@example.com", Some("Guest")),
+        (MANAGER, "g2@example.com", Some("Guest")),
+        (ADMIN, "a1@example.com", Some("DocSpaceAdmin")),
+        (MANAGER, "r1@example.com", Some("RoomAdmin")),
+        (MANAGER, "r2@example.com", None),
+        (PLAIN, "u1@example.com", Some("User")),
+    ] {
+        let answer = p
+            .call("POST", "/api/2.0/people", key, create(email, kind))
+            .await;
+        assert_eq!(
+            (answer.status, answer.error_message()),
+            (403, "Access denied".into()),
+            "{email}"
+        );
+    }
+    let admin = p
+        .call(
+            "POST",
+            "/api/2.0/people",
+            OWNER,
+            create("a2@example.com", Some("DocSpaceAdmin")),
+        )
+        .await;
+    assert_eq!(admin.response()["isAdmin"], true, "{}", admin.text);
+    let user = p
+        .call(
+            "POST",
+            "/api/2.0/people",
+            MANAGER,
+            create("u2@example.com", Some("User")),
+        )
+        .await;
+    assert_eq!(user.response()["isCollaborator"], true, "{}", user.text);
+    let untyped = p
+        .call(
+            "POST",
+            "/api/2.0/people",
+            ADMIN,
+            create("r3@example.com", None),
+        )
+        .await;
+    assert_eq!(untyped.response()["isRoomAdmin"], true, "{}", untyped.text);
+    let events = p
+        .get("/api/2.0/security/audit/events/filter?action=4000", OWNER)
+        .await;
+    assert_eq!(events.response().as_array().unwrap().len(), 3);
+}
+
+/// `UserController.AddMemberAsActivated` (`POST people/active`) only demands
+/// `Action_AddRemoveUser` for the type, so guests can be added, and an admin adds any
+/// type. The password is trimmed, generated when blank, otherwise held to the default
+/// policy (`PasswordSettingsManager.CheckPassword`: 8 to 30 printable ASCII
+/// characters). `AddUserAsync` makes the user Active with activation Pending (2, not
+/// "after invite"); the action logs nothing and answers the `EmployeeFullDto`.
+#[tokio::test]
+async fn post_people_active_adds_any_type_guests_included() {
+    let p = Portal::start().await;
+    let add = |key: &'static str, body: serde_json::Value| {
+        p.call("POST", "/api/2.0/people/active", key, Some(body))
+    };
+    let guest = add(
+        MANAGER,
+        json!({"email": "visitor@example.com", "firstName": "Vic", "lastName": "Visitor", "type": "Guest", "password": "  visitor-pass  "}),
+    )
+    .await;
+    assert_eq!(guest.status, 200, "{}", guest.text);
+    let dto = guest.response();
+    assert_eq!(
+        (
+            dto["isVisitor"].clone(),
+            dto["status"].clone(),
+            dto["activationStatus"].clone(),
+            dto["displayName"].clone(),
+        ),
+        (json!(true), json!(1), json!(2), json!("Vic Visitor"))
+    );
+    assert!(dto["createdBy"].is_null(), "a room admin is no admin");
+    // The trimmed password signs in.
+    let token = p.login("visitor@example.com", "visitor-pass").await;
+    let me = p.get("/api/2.0/people/@self", &token).await;
+    assert_eq!(me.response()["email"], "visitor@example.com");
+
+    let admin = add(
+        ADMIN,
+        json!({"email": "boss@example.com", "firstName": "Bo", "type": 3}),
+    )
+    .await;
+    assert_eq!(admin.response()["isAdmin"], true, "{}", admin.text);
+    let admin_id = p.user_id("admin@example.com");
+    assert_eq!(admin.response()["createdBy"]["id"], admin_id.as_str());
+    for (key, kind) in [(MANAGER, "RoomAdmin"), (MANAGER, "All"), (PLAIN, "Guest")] {
+        let refused = add(key, json!({"email": "no@example.com", "type": kind})).await;
+        assert_eq!(
+            (refused.status, refused.error_message()),
+            (403, "Access denied".into()),
+            "{kind}"
+        );
+    }
+    let weak = add(
+        OWNER,
+        json!({"email": "weak@example.com", "password": "short"}),
+    )
+    .await;
+    assert_eq!(
+        (weak.status, weak.error_message()),
+        (
+            400,
+            "Password must contain from 8 to 30 characters, only latin letters, no spaces".into()
+        )
+    );
+    let twice = add(
+        OWNER,
+        json!({"email": "VISITOR@example.com", "type": "Guest"}),
+    )
+    .await;
+    assert_eq!(
+        (twice.status, twice.error_message()),
+        (400, "User with this email is already registered".into())
+    );
+    let bad_type = add(OWNER, json!({"email": "t@example.com", "type": "Boss"})).await;
+    assert_eq!(bad_type.status, 400);
+    assert!(
+        bad_type.response()["errors"]["$.type"].is_array(),
+        "{}",
+        bad_type.text
+    );
+    let events = p
+        .get("/api/2.0/security/audit/events/filter?action=4000", OWNER)
+        .await;
+    assert_eq!(
+        events.response(),
+        json!([]),
+        "AddMemberAsActivated logs nothing"
+    );
+}
+
+/// `UserController.GetSimpleByFilter` (`people/simple/filter`) builds the same
+/// `UserFilter` as `people/filter` and runs the same `GetByFilterAsync` (User and
+/// Guest callers 403, paging with a total), but answers `EmployeeDto`s
+/// (common/ASC.Api.Core/Model/EmployeeDto.cs: id, displayName, the avatars,
+/// profileUrl, hasAvatar, isAnonim).
+#[tokio::test]
+async fn the_simple_filter_answers_short_dtos() {
+    let p = Portal::start().await;
+    let full = p
+        .get(
+            "/api/2.0/people/filter?filterValue=e&count=4&startIndex=1",
+            OWNER,
+        )
+        .await;
+    let simple = p
+        .get(
+            "/api/2.0/people/simple/filter?filterValue=e&count=4&startIndex=1",
+            OWNER,
+        )
+        .await;
+    assert_eq!(simple.status, 200, "{}", simple.text);
+    assert_eq!(simple.json()["total"], full.json()["total"]);
+    let ids = |a: &Answer| -> Vec<serde_json::Value> {
+        a.response()
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|u| u["id"].clone())
+            .collect()
+    };
+    assert_eq!(ids(&simple), ids(&full));
+    assert_eq!(ids(&simple).len(), 4);
+    let mut keys: Vec<String> = simple.response()[0]
+        .as_object()
+        .unwrap()
+        .keys()
+        .cloned()
+        .collect();
+    keys.sort();
+    assert_eq!(
+        keys,
+        [
+            "avatar",
+            "avatarMax",
+            "avatarMedium",
+            "avatarOriginal",
+            "avatarSmall",
+            "displayName",
+            "hasAvatar",
+            "id",
+            "isAnonim",
+            "profileUrl"
+        ]
+    );
+    let disabled = p
+        .get("/api/2.0/people/simple/filter?employeeStatus=2", OWNER)
+        .await;
+    assert_eq!(disabled.response()[0]["displayName"], "Gina Gone");
+    let guest = p.login("guest@example.com", "guest-password").await;
+    for key in [PLAIN, guest.as_str()] {
+        let refused = p.get("/api/2.0/people/simple/filter", key).await;
+        assert_eq!(
+            (refused.status, refused.error_message()),
+            (403, "Access denied".into())
+        );
+    }
+    assert_eq!(
+        p.get("/api/2.0/people/simple/filter", MANAGER).await.status,
+        200
+    );
+}

@@ -100,6 +100,30 @@ async fn reassign_moves_ownership_and_shared_personal_items() {
         )
         .await;
     assert_eq!(necessary.response(), json!(true));
+    // A shared folder inside the private one: `FileStorageService.GetSharedEntriesAsync`
+    // finds shared entries at any depth below My documents, and
+    // `MoveSharedEntriesAsync` moves each one into the new folder.
+    let deep = p
+        .call(
+            "POST",
+            "/api/2.0/files/folder/310",
+            LEAVER_KEY,
+            Some(json!({"title": "Deep"})),
+        )
+        .await
+        .response()["id"]
+        .as_i64()
+        .unwrap();
+    let plain = p.user_id("plain@example.com");
+    let shared = p
+        .call(
+            "PUT",
+            &format!("/api/2.0/files/folder/{deep}/share"),
+            LEAVER_KEY,
+            Some(json!({"share": [{"shareTo": plain, "access": 2}]})),
+        )
+        .await;
+    assert_eq!(shared.status, 200, "{}", shared.text);
     p.disable(&[LEAVER]).await;
 
     let started = p
@@ -156,6 +180,8 @@ async fn reassign_moves_ownership_and_shared_personal_items() {
     assert_eq!(p.folder(300).unwrap()["parent"], holder["id"]);
     assert_eq!(p.folder(300).unwrap()["createdBy"], keeper.as_str());
     assert_eq!(p.folder(310).unwrap()["createdBy"], LEAVER);
+    assert_eq!(p.folder(deep).unwrap()["parent"], holder["id"]);
+    assert_eq!(p.folder(deep).unwrap()["createdBy"], keeper.as_str());
     // The leaver's room memberships stay without deleteProfile.
     assert!(
         p.folder(200).unwrap()["shares"]
@@ -164,14 +190,20 @@ async fn reassign_moves_ownership_and_shared_personal_items() {
             .iter()
             .any(|s| s["subject"] == LEAVER)
     );
-    // The audit trail has the reassignment.
+    // The audit trail has the reassignment: `ReassignProgressItem.SendSuccessNotifyAsync`
+    // logs UserDataReassigns (4030) with `MessageTarget.Create(FromUser)`, so the
+    // leaver is the only target; both names go into the description
+    // (AuditReportResource.resx "UserDataReassigns").
     let audit = p
         .get("/api/2.0/security/audit/events/filter?action=4030", OWNER)
         .await;
+    let events = audit.response();
+    assert_eq!(events.as_array().unwrap().len(), 1);
     assert_eq!(
-        audit.response()[0]["action"],
+        events[0]["action"],
         "Data Reassigned: from user Lea Ver to user Kim Keeper"
     );
+    assert_eq!(events[0]["target"], json!([LEAVER]));
     // With nothing left, reassign is no longer necessary.
     let necessary = p
         .get(
@@ -384,5 +416,137 @@ async fn remove_deletes_the_profile_and_hands_rooms_to_the_caller() {
             .await
             .status,
         404
+    );
+}
+
+/// `ReassignController.NecessaryReassign` checks
+/// `DemandPermissions(new UserSecurityProvider(Type), Action_AddRemoveUser)` before
+/// anything else: users and guests are refused, a room admin only asks about User or
+/// Guest (`Security.Rules`), `All` (the default) is for admins only. Then a non-owner
+/// asking about a user whose actual type (`GetUserTypeAsync`) is DocSpaceAdmin is
+/// refused. `UserId` and `Type` are optional (`NecessaryReassignDto`: empty GUID,
+/// `All`); only a value model binding cannot read is a 400.
+#[tokio::test]
+async fn necessary_checks_the_permission_first_and_needs_no_parameters() {
+    let p = Portal::start().await;
+    let guest = p.login("guest@example.com", "guest-password").await;
+    let keeper = p.user_id("keeper@example.com");
+    let necessary = |query: &str| format!("/api/2.0/people/reassign/necessary{query}");
+    let about_keeper = format!("?userId={keeper}&type=RoomAdmin");
+    for (key, query) in [
+        (PLAIN, ""),
+        (PLAIN, "?type=User"),
+        (guest.as_str(), ""),
+        (guest.as_str(), "?type=Guest"),
+        (MANAGER, ""),
+        (MANAGER, "?type=RoomAdmin"),
+        (MANAGER, "?type=DocSpaceAdmin"),
+        // The admin rule follows the user's real type, whatever `type` says.
+        (ADMIN, about_keeper.as_str()),
+    ] {
+        let answer = p.get(&necessary(query), key).await;
+        assert_eq!(
+            (answer.status, answer.error_message()),
+            (403, "Access denied".into()),
+            "{query}"
+        );
+    }
+    // The owner may ask about an admin; keeper owns room 500.
+    let by_owner = p.get(&necessary(&about_keeper), OWNER).await;
+    assert_eq!((by_owner.status, by_owner.response()), (200, json!(true)));
+    // No parameters at all: an admin's question about the empty GUID.
+    let bare = p.get(&necessary(""), ADMIN).await;
+    assert_eq!((bare.status, bare.response()), (200, json!(true)));
+    for query in ["?type=Sleeping", "?userId=leaver"] {
+        let bad = p.get(&necessary(query), OWNER).await;
+        assert_eq!((bad.status, bad.json()["status"].clone()), (400, json!(1)));
+    }
+}
+
+/// The answer is `FileStorageService.AnyRoomsAsync(UserId)`: the caller's own listing
+/// of active rooms (`FileSecurity.GetVirtualRoomsAsync`: all of them for an admin,
+/// the rooms they are in for anyone else), kept when the user created the room or
+/// has a record of their own in it (`FolderDao.BuildRoomsQuery`; the empty GUID keeps
+/// every room). For `Type=Guest` without a room, whatever the user shares from My
+/// documents counts, at any depth (`GetSharedEntriesCountAsync`,
+/// `FolderDao.GetSharedFoldersQuery`).
+#[tokio::test]
+async fn necessary_answers_for_the_rooms_the_caller_sees() {
+    let p = Portal::start().await;
+    let plain = p.user_id("plain@example.com");
+    let necessary = |query: &str| format!("/api/2.0/people/reassign/necessary{query}");
+    // Without a user: does the caller see any room? The manager sees room 200.
+    let any = p.get(&necessary("?type=User"), MANAGER).await;
+    assert_eq!(any.response(), json!(true));
+    // A new room admin sees none.
+    let created = p
+        .call(
+            "POST",
+            "/api/2.0/people",
+            OWNER,
+            Some(json!({"email": "fresh@example.com", "firstName": "Fay", "type": "RoomAdmin", "password": "fresh-password"})),
+        )
+        .await;
+    assert_eq!(created.status, 200, "{}", created.text);
+    let fresh = p.login("fresh@example.com", "fresh-password").await;
+    let none = p.get(&necessary("?type=Guest"), &fresh).await;
+    assert_eq!((none.status, none.response()), (200, json!(false)));
+    // plain@ is a member of room 100, which the owner sees and the manager does not
+    // (the manager's HR group record on room 500 is not plain@'s own record).
+    let about_plain = format!("?userId={plain}&type=User");
+    assert_eq!(
+        p.get(&necessary(&about_plain), OWNER).await.response(),
+        json!(true)
+    );
+    assert_eq!(
+        p.get(&necessary(&about_plain), MANAGER).await.response(),
+        json!(false)
+    );
+
+    // The owner has no room; a folder shared two levels down in their My documents
+    // counts for Type=Guest only.
+    let owner = p.user_id("owner@example.com");
+    let my = p.get("/api/2.0/files/@my", OWNER).await.response()["current"]["id"].clone();
+    let outer = p
+        .call(
+            "POST",
+            &format!("/api/2.0/files/folder/{my}"),
+            OWNER,
+            Some(json!({"title": "Outer"})),
+        )
+        .await
+        .response()["id"]
+        .clone();
+    let inner = p
+        .call(
+            "POST",
+            &format!("/api/2.0/files/folder/{outer}"),
+            OWNER,
+            Some(json!({"title": "Inner"})),
+        )
+        .await
+        .response()["id"]
+        .clone();
+    let about_owner = |kind: &str| necessary(&format!("?userId={owner}&type={kind}"));
+    assert_eq!(
+        p.get(&about_owner("Guest"), OWNER).await.response(),
+        json!(false)
+    );
+    let shared = p
+        .call(
+            "PUT",
+            &format!("/api/2.0/files/folder/{inner}/share"),
+            OWNER,
+            Some(json!({"share": [{"shareTo": plain, "access": 2}]})),
+        )
+        .await;
+    assert_eq!(shared.status, 200, "{}", shared.text);
+    assert_eq!(
+        p.get(&about_owner("Guest"), OWNER).await.response(),
+        json!(true)
+    );
+    assert_eq!(
+        p.get(&about_owner("RoomAdmin"), OWNER).await.response(),
+        json!(false)
     );
 }

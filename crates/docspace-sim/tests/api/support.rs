@@ -94,6 +94,21 @@ impl Portal {
         self.call("GET", path, key, None).await
     }
 
+    /// A session token for a user with a password (`POST authentication`); use it
+    /// like a key with [`Portal::call`].
+    pub async fn login(&self, email: &str, password: &str) -> String {
+        let answer = self
+            .send(
+                "POST",
+                "/api/2.0/authentication",
+                None,
+                Some(serde_json::json!({"userName": email, "password": password})),
+            )
+            .await;
+        assert_eq!(answer.status, 200, "{}", answer.text);
+        answer.response()["token"].as_str().unwrap().to_owned()
+    }
+
     /// The portal's data, for asserting effects.
     pub fn state(&self) -> Value {
         self.sim.state()
