@@ -1,7 +1,7 @@
 //! A DocSpace 3.7 portal in one process, for demos, tests and rehearsals.
 //!
 //! It serves DocSpace's REST API on loopback as the real server does on the wire
-//! (`shared/docspace-api.md` is its specification): the envelopes and error bodies,
+//! (`docs/docspace-api.md` is its specification): the envelopes and error bodies,
 //! authentication by API key, session token or Basic, the permission rules and
 //! preconditions, asynchronous jobs with read-once results, the audit trail of what
 //! it does, and the chained rate limiter. Faults can be injected, seeded and

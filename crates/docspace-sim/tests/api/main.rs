@@ -1,5 +1,5 @@
 //! The simulator over real HTTP on loopback: every endpoint the offboarding flow
-//! uses, with the documented behaviour of DocSpace 3.7 (`shared/docspace-api.md`),
+//! uses, with the documented behaviour of DocSpace 3.7 (`docs/docspace-api.md`),
 //! error cases and preconditions included.
 
 mod auth;
