@@ -775,7 +775,8 @@ async fn a_room_that_denies_downloads_refuses_readers_and_admins() {
     );
     let as_owner = p.get("/api/2.0/files/rooms/600", MANAGER).await.response();
     assert_eq!(as_owner["security"]["Download"], true);
-    let as_reader = p.get("/api/2.0/files/rooms/600", PLAIN).await.response();
+    let reader = p.login("second@example.com", "second-password").await;
+    let as_reader = p.get("/api/2.0/files/rooms/600", &reader).await.response();
     assert_eq!(as_reader["security"]["Download"], false);
     // Other rooms and plain folders say false, never nothing.
     let other = p.get("/api/2.0/files/rooms/100", OWNER).await.response();
@@ -792,7 +793,7 @@ async fn a_room_that_denies_downloads_refuses_readers_and_admins() {
     );
 
     let download = |ids: Value| Some(json!({ "folderIds": ids }));
-    for key in [OWNER, PLAIN] {
+    for key in [OWNER, reader.as_str()] {
         let refused = p
             .call(
                 "PUT",
