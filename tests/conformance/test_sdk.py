@@ -822,13 +822,15 @@ class OffboardingTests(SimTestCase):
         ).response
         self.assertEqual(started.id, f"1_{LEAVER}_ReassignProgressItem")
         self.assertFalse(started.is_completed)
+        # TaskProgressResponseDto.Get: `error` is "" (not absent) without an error.
+        self.assertEqual(started.error, "")
         done = self.poll(
             lambda: users.get_reassign_progress(LEAVER).response,
             lambda progress: progress.is_completed,
             "the reassign job",
         )
         self.assertEqual(
-            (done.status, done.percentage, done.error), (DistributedTaskStatus.Completed, 100, None)
+            (done.status, done.percentage, done.error), (DistributedTaskStatus.Completed, 100, "")
         )
 
         # The leaver's room now belongs to the target.
