@@ -2,7 +2,7 @@
 //! `apply` would do to each leaver, step by step. Pure: no I/O and no async; the
 //! observations are gathered by `commands/plan.rs`.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use schemars::JsonSchema;
 use serde::Serialize;
@@ -86,6 +86,11 @@ pub struct Observed {
     /// Rooms owned, by user id, read for leavers already disabled: a disabled leaver
     /// who owns no room (and not their workspace) has had their data reassigned.
     pub rooms_owned: HashMap<String, u64>,
+    /// Leavers (by [`UserRef::key`]) whose workspace, owned by someone else now, is
+    /// known to be theirs all the same: an earlier session of this run acted on it
+    /// (its journal), or their data was reassigned (audit 4030) and this row's archive
+    /// owner owns it now, as reassigning and archiving leave it.
+    pub handed_over: HashSet<String>,
     pub audit: AuditAccess,
     /// `--protect` accounts, on top of the manifest's `protected:` list.
     pub protect: Vec<UserRef>,
@@ -134,6 +139,46 @@ pub enum WorkspaceKind {
     Unknown,
 }
 
+/// A user named for people: display name and id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+pub struct Person {
+    pub id: String,
+    pub display_name: String,
+}
+
+/// How a workspace relates to its leaver, judged from portal state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Relation {
+    /// The leaver created it: what offboarding is for.
+    Own,
+    /// The leaver created it and an earlier offboarding handed it to the archive owner.
+    HandedOver,
+    /// Someone else's, with the leaver a member (directly or through a group).
+    Member,
+    /// Someone else's; the leaver neither created nor belongs to it.
+    Unrelated,
+}
+
+/// One change to a room's access that archiving makes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+pub struct MemberChange {
+    /// User or group id.
+    pub id: String,
+    /// Display name of a user, name of a group.
+    pub name: String,
+    /// `user` or `group`.
+    pub kind: String,
+    /// The role before (`owner`, `room_manager`, `content_creator`, `editing`, `review`,
+    /// `comment`, `fill_forms`, `read`), or none.
+    pub from: Option<String>,
+    /// The role after, or none: access removed.
+    pub to: Option<String>,
+}
+
+/// More members than this losing access to a room is a warning, even when meant.
+pub const BLAST_RADIUS: usize = 5;
+
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct LeaverPlan {
     /// The leaver as the manifest names them.
@@ -142,6 +187,14 @@ pub struct LeaverPlan {
     pub display_name: Option<String>,
     pub workspace: u64,
     pub workspace_kind: WorkspaceKind,
+    /// The workspace's title, once read.
+    pub workspace_title: Option<String>,
+    /// Who owns (created) the workspace now: display name and user id.
+    pub workspace_owner: Option<Person>,
+    /// How the workspace relates to the leaver, once read.
+    pub workspace_relation: Option<Relation>,
+    /// What archiving the room changes in its access: who loses it, who gains what.
+    pub member_changes: Vec<MemberChange>,
     pub outcome: Outcome,
     /// Why the leaver is deferred, protected or invalid.
     pub reason: Option<String>,
@@ -240,6 +293,21 @@ pub fn plan(manifest: &Manifest, observed: &Observed) -> Plan {
             Outcome::Invalid => summary.invalid += 1,
         }
     }
+    for l in &leavers {
+        let losing: Vec<&MemberChange> =
+            l.member_changes.iter().filter(|c| c.to.is_none()).collect();
+        if losing.len() > BLAST_RADIUS {
+            let names: Vec<&str> = losing.iter().map(|c| c.name.as_str()).collect();
+            warnings.push(format!(
+                "archiving room {} \"{}\" for {} takes access from {} members: {}",
+                l.workspace,
+                l.workspace_title.as_deref().unwrap_or_default(),
+                l.leaver,
+                losing.len(),
+                names.join(", ")
+            ));
+        }
+    }
     let (requests, writes) = estimate(&leavers);
     summary.estimated_requests = requests;
     summary.estimated_writes = writes;
@@ -322,12 +390,29 @@ fn plan_leaver(leaver: &Leaver, observed: &Observed, protected: &[String]) -> Le
         Some(_) => WorkspaceKind::Folder,
         None => WorkspaceKind::Unknown,
     };
+    let found = folder.and_then(Lookup::found);
+    let relation = match (user, found) {
+        (Some(user), Some(f)) => Some(relation(
+            user,
+            f,
+            observed.members.get(&f.id).map(Vec::as_slice),
+            observed.handed_over.contains(&leaver.user.key()),
+        )),
+        _ => None,
+    };
     let base = |outcome, reason: Option<String>, steps| LeaverPlan {
         leaver: leaver.user.to_string(),
         user_id: user.map(|u| u.id.clone()),
         display_name: user.map(|u| u.display_name.clone()),
         workspace: leaver.workspace,
         workspace_kind,
+        workspace_title: found.map(|f| f.title.clone()),
+        workspace_owner: found.and_then(|f| f.created_by.as_ref()).map(|c| Person {
+            id: c.id.clone(),
+            display_name: c.display_name.clone(),
+        }),
+        workspace_relation: relation.map(|(r, _)| r),
+        member_changes: Vec::new(),
         outcome,
         reason,
         steps,
@@ -380,7 +465,7 @@ fn plan_leaver(leaver: &Leaver, observed: &Observed, protected: &[String]) -> Le
         .collect();
     let changes = steps.iter().any(|s| s.status == StepStatus::WillChange);
     // Audit collection only reads; with nothing else to do it is no change either.
-    let steps = steps
+    let steps: Vec<StepPlan> = steps
         .into_iter()
         .map(|mut s| {
             if s.step == "audit" && !changes {
@@ -396,7 +481,190 @@ fn plan_leaver(leaver: &Leaver, observed: &Observed, protected: &[String]) -> Le
     } else {
         Outcome::Unchanged
     };
-    base(outcome, None, steps)
+    let archive_changes = steps
+        .iter()
+        .any(|s| s.step == "archive" && s.status == StepStatus::WillChange);
+    let mut planned = base(outcome, None, steps);
+    if archive_changes && folder.is_room() {
+        planned.member_changes = member_changes(leaver, folder, observed);
+    }
+    planned
+}
+
+/// How `folder` relates to `user`, and through which group when by membership.
+/// `members` are the room's records (`None` when not read: a folder, or a room the
+/// leaver owns).
+pub fn relation(
+    user: &Employee,
+    folder: &Folder,
+    members: Option<&[Share]>,
+    handed_over: bool,
+) -> (Relation, Option<String>) {
+    let same = |a: &str, b: &str| a.eq_ignore_ascii_case(b);
+    if folder.owner_id().is_some_and(|id| same(id, &user.id)) {
+        return (Relation::Own, None);
+    }
+    if handed_over {
+        return (Relation::HandedOver, None);
+    }
+    let members = members.unwrap_or_default();
+    if members.iter().any(|m| {
+        m.shared_to_user
+            .as_ref()
+            .is_some_and(|u| same(&u.id, &user.id))
+    }) {
+        return (Relation::Member, None);
+    }
+    let through = members
+        .iter()
+        .filter_map(|m| m.shared_to_group.as_ref())
+        .find(|g| user.groups.iter().any(|mine| same(&mine.id, &g.id)));
+    match through {
+        Some(group) => (Relation::Member, Some(group.name.clone())),
+        None => (Relation::Unrelated, None),
+    }
+}
+
+/// Why `folder` may not be archived or exported as `leaver`'s workspace, if so. Only
+/// what the leaver created is theirs: a room or folder of somebody else's (one they
+/// merely belong to included) needs the row to name its title in
+/// `confirm_workspace`, so a mistyped id cannot take a shared room from its people.
+/// A workspace already archived as the row asks changes nothing and needs no proof.
+pub fn ownership_problem(
+    leaver: &Leaver,
+    user: &Employee,
+    folder: &Folder,
+    members: Option<&[Share]>,
+    handed_over: bool,
+    archived_already: bool,
+) -> Option<String> {
+    let archives = leaver.steps.contains(&Step::Archive) && !archived_already;
+    if !archives && !leaver.steps.contains(&Step::Export) {
+        return None;
+    }
+    let (relation, group) = relation(user, folder, members, handed_over);
+    if matches!(relation, Relation::Own | Relation::HandedOver) {
+        return None;
+    }
+    let what = if folder.is_room() { "room" } else { "folder" };
+    let title = &folder.title;
+    let owner = folder
+        .created_by
+        .as_ref()
+        .map_or_else(|| "somebody else".to_owned(), |c| c.display_name.clone());
+    match &leaver.confirm_workspace {
+        Some(confirmed) if confirmed == title => return None,
+        Some(confirmed) => {
+            return Some(format!(
+                "`confirm_workspace` says \"{confirmed}\", but {what} {} is \"{title}\" (owned by {owner}): check the workspace id",
+                leaver.workspace
+            ));
+        }
+        None => {}
+    }
+    let how = match (relation, group) {
+        (Relation::Member, Some(group)) => {
+            format!(
+                "{} only belongs to it, through group \"{group}\"",
+                leaver.user
+            )
+        }
+        (Relation::Member, None) => format!("{} only belongs to it", leaver.user),
+        _ if folder.is_room() => format!("{} neither owns nor belongs to it", leaver.user),
+        _ => format!("{} did not create it", leaver.user),
+    };
+    Some(format!(
+        "{what} {} \"{title}\" is owned by {owner}, and {how}: is the workspace id mistyped? If it is meant, add `confirm_workspace: \"{title}\"` to this leaver",
+        leaver.workspace
+    ))
+}
+
+/// The name `offboard` gives a `FileShare` value in plans and reports.
+pub fn role_name_of(access: u8) -> &'static str {
+    match access {
+        1 => "owner",
+        2 => "read",
+        5 => "review",
+        6 => "comment",
+        7 => "fill_forms",
+        9 => "room_manager",
+        10 => "editing",
+        11 => "content_creator",
+        _ => "other",
+    }
+}
+
+/// What archiving `room` changes in its access: everyone but the archive owner (who
+/// becomes its owner) and the HR group (read) loses it.
+fn member_changes(leaver: &Leaver, room: &Folder, observed: &Observed) -> Vec<MemberChange> {
+    let Some(members) = observed.members.get(&room.id) else {
+        return Vec::new();
+    };
+    let owner = observed
+        .users
+        .get(&leaver.archive_owner.key())
+        .and_then(Lookup::found);
+    let hr = leaver
+        .hr_group
+        .as_ref()
+        .and_then(|g| observed.groups.get(&group_key(g)))
+        .and_then(Lookup::found);
+    let wanted = wanted_members(
+        &owner.map(|o| o.id.clone()).unwrap_or_default(),
+        hr.map(|g| g.id.as_str()),
+    );
+    let mut changes = Vec::new();
+    let mut seen = HashSet::new();
+    for share in members {
+        let Some(id) = share.subject().map(str::to_lowercase) else {
+            continue;
+        };
+        let before = if share.is_owner { 1 } else { share.access };
+        let after = match wanted.get(&id) {
+            Some(&ROOM_MANAGER) => Some(1),
+            other => other.copied(),
+        };
+        // The owner is listed first, and again if they also have a record.
+        if !seen.insert(id.clone()) || after == Some(before) {
+            continue;
+        }
+        let (name, kind) = match (&share.shared_to_user, &share.shared_to_group) {
+            (Some(u), _) => (u.display_name.clone(), "user"),
+            (_, Some(g)) => (g.name.clone(), "group"),
+            _ => continue,
+        };
+        changes.push(MemberChange {
+            id,
+            name,
+            kind: kind.to_owned(),
+            from: Some(role_name_of(before).to_owned()),
+            to: after.map(|a| role_name_of(a).to_owned()),
+        });
+    }
+    let present = |id: &str| {
+        members
+            .iter()
+            .any(|m| m.subject().is_some_and(|s| s.eq_ignore_ascii_case(id)))
+    };
+    if let Some(owner) = owner.filter(|o| !present(&o.id)) {
+        changes.push(MemberChange {
+            id: owner.id.to_lowercase(),
+            name: owner.display_name.clone(),
+            kind: "user".into(),
+            from: None,
+            to: Some(role_name_of(1).to_owned()),
+        });
+    }
+    if let Some(group) = hr.filter(|g| !present(&g.id)) {
+        changes.push(MemberChange {
+            id: group.id.to_lowercase(),
+            name: group.name.clone(),
+            kind: "group".into(),
+            from: None,
+            to: Some(role_name_of(READ).to_owned()),
+        });
+    }
+    changes
 }
 
 /// Why a leaver may never be offboarded by this key, if so.
@@ -461,6 +729,23 @@ fn invalidity(leaver: &Leaver, observed: &Observed) -> Option<String> {
         )
     {
         return Some(problem);
+    }
+    if observed.folders_read
+        && let Some(Lookup::Found(folder)) = observed.folders.get(&(leaver.workspace as i64))
+        && let Some(Lookup::Found(user)) = observed.users.get(&leaver.user.key())
+    {
+        let members = observed.members.get(&folder.id).map(Vec::as_slice);
+        let (owner, hr) = archive_subjects(leaver, observed);
+        if let Some(problem) = ownership_problem(
+            leaver,
+            user,
+            folder,
+            members,
+            observed.handed_over.contains(&leaver.user.key()),
+            archived_already(leaver, folder, members, &owner, hr.as_deref()),
+        ) {
+            return Some(problem);
+        }
     }
     if let Some(group) = &leaver.hr_group
         && !matches!(
@@ -634,6 +919,42 @@ fn plan_step(
     }
 }
 
+/// The ids archiving gives access to: the archive owner's, and the HR group's.
+fn archive_subjects(leaver: &Leaver, observed: &Observed) -> (String, Option<String>) {
+    let owner_id = observed
+        .users
+        .get(&leaver.archive_owner.key())
+        .and_then(Lookup::found)
+        .map(|u| u.id.clone())
+        .unwrap_or_default();
+    let hr_id = leaver
+        .hr_group
+        .as_ref()
+        .and_then(|g| observed.groups.get(&group_key(g)))
+        .and_then(Lookup::found)
+        .map(|g| g.id.clone());
+    (owner_id, hr_id)
+}
+
+/// Whether the workspace is archived as the row asks: a folder inside its archive
+/// folder, a room in the Archive section with exactly the archive owner (manager) and
+/// the HR group (read) as members.
+pub fn archived_already(
+    leaver: &Leaver,
+    folder: &Folder,
+    members: Option<&[Share]>,
+    owner_id: &str,
+    hr_id: Option<&str>,
+) -> bool {
+    if !folder.is_room() {
+        return leaver
+            .archive_folder
+            .is_some_and(|t| folder.parent_id == Some(t as i64));
+    }
+    folder.is_archived()
+        && members.is_some_and(|m| current_members(m) == wanted_members(owner_id, hr_id))
+}
+
 fn archive_step(leaver: &Leaver, folder: &Folder, observed: &Observed) -> (StepStatus, String) {
     if !folder.is_room() {
         let target = leaver.archive_folder.unwrap_or_default() as i64;
@@ -649,26 +970,13 @@ fn archive_step(leaver: &Leaver, folder: &Folder, observed: &Observed) -> (StepS
             )
         };
     }
-    let owner_id = observed
-        .users
-        .get(&leaver.archive_owner.key())
-        .and_then(Lookup::found)
-        .map(|u| u.id.clone())
-        .unwrap_or_default();
-    let hr_id = leaver
-        .hr_group
-        .as_ref()
-        .and_then(|g| observed.groups.get(&group_key(g)))
-        .and_then(Lookup::found)
-        .map(|g| g.id.clone());
+    let (owner_id, hr_id) = archive_subjects(leaver, observed);
     let members = observed
         .members
         .get(&folder.id)
         .cloned()
         .unwrap_or_default();
-    let wanted = wanted_members(&owner_id, hr_id.as_deref());
-    let current = current_members(&members);
-    let access_right = current == wanted;
+    let access_right = current_members(&members) == wanted_members(&owner_id, hr_id.as_deref());
     match (folder.is_archived(), access_right) {
         (true, true) => (
             StepStatus::Unchanged,

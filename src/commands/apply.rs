@@ -113,9 +113,10 @@ fn manifest_hash(path: &Path, manifest: &Manifest) -> String {
     for l in &manifest.leavers {
         hasher.update(
             format!(
-                "\n{}|{}|{:?}|{}|{:?}|{:?}|{:?}|{}|{:?}",
+                "\n{}|{}|{:?}|{:?}|{}|{:?}|{:?}|{:?}|{}|{:?}",
                 l.user.key(),
                 l.workspace,
+                l.confirm_workspace,
                 l.archive_folder,
                 l.archive_owner.key(),
                 l.hr_group,
@@ -180,6 +181,16 @@ pub async fn apply_manifest(apply: Apply) -> u8 {
             return exit::PORTAL;
         }
     };
+    let mut observed = observed;
+    // A resumed run knows the workspaces it worked on, whoever owns them now.
+    if let Ok(replay) = read_only(&apply.run_dir) {
+        let worked = Past::worked_on_workspace(&replay);
+        for leaver in &apply.manifest.leavers {
+            if worked.contains(&leaver.user.to_string()) {
+                observed.handed_over.insert(leaver.user.key());
+            }
+        }
+    }
     let plan = plan(&apply.manifest, &observed);
     let due = plan
         .leavers

@@ -1,7 +1,7 @@
 //! `offboard plan MANIFEST`: validate, run the key's pre-flight, read the portal with
 //! as few requests as it takes (GETs only), classify every leaver and step, print.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::io::Write;
 
 use crate::cli::PlanArgs;
@@ -218,6 +218,7 @@ pub async fn observe(
         keys,
         necessary: HashMap::new(),
         rooms_owned: HashMap::new(),
+        handed_over: HashSet::new(),
         audit,
         protect,
     };
@@ -236,11 +237,12 @@ async fn observe_steps(
 ) -> Result<(), PlanError> {
     let today = observed.today;
     let due = |l: &&crate::manifest::Leaver| l.effective.is_none_or(|d| d <= today);
+    // Members of every room workspace to archive or export, deferred leavers' too:
+    // whose room it is is judged from them (and a typo is better caught early).
     let rooms: Vec<i64> = manifest
         .leavers
         .iter()
-        .filter(due)
-        .filter(|l| l.steps.contains(&Step::Archive))
+        .filter(|l| l.steps.contains(&Step::Archive) || l.steps.contains(&Step::Export))
         .map(|l| l.workspace as i64)
         .filter(|id| matches!(observed.folders.get(id), Some(Lookup::Found(f)) if f.is_room()))
         .collect::<BTreeSet<_>>()
@@ -248,6 +250,43 @@ async fn observe_steps(
         .collect();
     for (id, members) in each(rooms, |id| read(pacer, move || client.room_members(id))).await {
         observed.members.insert(id, members?);
+    }
+    // A workspace the archive owner owns now may still be the leaver's: reassigning
+    // and archiving hand it on. The audit trail says whether their data was reassigned.
+    let handed_on: Vec<(String, String)> = manifest
+        .leavers
+        .iter()
+        .filter(|l| l.steps.contains(&Step::Archive) || l.steps.contains(&Step::Export))
+        .filter_map(|l| {
+            let user = observed.users.get(&l.user.key()).and_then(Lookup::found)?;
+            let owner = observed
+                .users
+                .get(&l.archive_owner.key())
+                .and_then(Lookup::found)?;
+            let folder = observed
+                .folders
+                .get(&(l.workspace as i64))
+                .and_then(Lookup::found)?;
+            let held_by = folder.owner_id()?;
+            (user.is_disabled()
+                && !held_by.eq_ignore_ascii_case(&user.id)
+                && held_by.eq_ignore_ascii_case(&owner.id))
+            .then(|| (l.user.key(), user.id.clone()))
+        })
+        .collect();
+    for ((key, _), answer) in each(handed_on, |(_, id)| async move {
+        pacer.call(Lane::Read, || client.reassigned_from(&id)).await
+    })
+    .await
+    {
+        match answer {
+            Ok(true) => {
+                observed.handed_over.insert(key);
+            }
+            // No evidence (or no audit trail to read): the workspace stays someone else's.
+            Ok(false) | Err(ApiError::Forbidden { .. }) => {}
+            Err(err) => return Err(err.into()),
+        }
     }
     let reassigned: Vec<&Employee> = manifest
         .leavers

@@ -517,6 +517,32 @@ impl Client {
             .await
     }
 
+    /// Whether the audit trail shows the user's data reassigned (`UserDataReassigns`,
+    /// 4030, whose target is the from-user alone: ReassignProgressItem.
+    /// SendSuccessNotifyAsync). Filtered by action and target on the server; the
+    /// events are checked here too, since a portal without the audit feature ignores
+    /// filters and answers its last 20 events.
+    pub async fn reassigned_from(&self, user_id: &str) -> Result<bool, ApiError> {
+        const USER_DATA_REASSIGNS: u64 = 4030;
+        let query = [
+            ("action", USER_DATA_REASSIGNS.to_string()),
+            ("target", user_id.to_owned()),
+            ("count", "1".to_owned()),
+        ];
+        let page: Envelope<Vec<Value>> = self
+            .get("api/2.0/security/audit/events/filter", &query)
+            .await?;
+        Ok(page.response.unwrap_or_default().iter().any(|event| {
+            event["actionId"].as_u64() == Some(USER_DATA_REASSIGNS)
+                && event["target"].as_array().is_some_and(|t| {
+                    t.iter().any(|id| {
+                        id.as_str()
+                            .is_some_and(|id| id.eq_ignore_ascii_case(user_id))
+                    })
+                })
+        }))
+    }
+
     /// Login events. The server pages *before* it filters (docspace-api.md §9.2), so a
     /// filtered page says nothing about the next one: the raw history is read page by
     /// page, newest first, filtered here, until it is older than `from` or ends.

@@ -101,6 +101,10 @@ pub struct Employee {
     /// An `ApiDateTime` in the portal's time zone.
     #[serde(default)]
     pub registration_date: Option<String>,
+    /// The user's groups (`EmployeeFullDto.groups`, `GroupSummaryDto`s; left out when
+    /// there are none).
+    #[serde(default)]
+    pub groups: Vec<GroupRef>,
 }
 
 /// A user's type as DocSpace derives it from the DTO's flags.

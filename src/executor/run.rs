@@ -106,6 +106,27 @@ impl Past {
             .contains(&(leaver.to_owned(), step.as_str().to_owned()))
     }
 
+    /// Leavers (as labelled in the journal) whose workspace an earlier session archived
+    /// or exported, or set out to: it passed the ownership check then, and the owner
+    /// it has now may be the one this tool gave it.
+    pub fn worked_on_workspace(replay: &Replay) -> HashSet<String> {
+        let touches = |step: &str| step == Step::Archive.as_str() || step == Step::Export.as_str();
+        replay
+            .records
+            .iter()
+            .filter_map(|record| match record {
+                Record::Intent { leaver, step, .. } if touches(step) => Some(leaver.clone()),
+                Record::Outcome {
+                    leaver,
+                    step,
+                    status,
+                    ..
+                } if touches(step) && status != step_status::SKIPPED => Some(leaver.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// Did the leaver's last session end with a failed step?
     pub fn failed(&self, leaver: &str) -> bool {
         Step::ALL
@@ -209,6 +230,9 @@ pub struct Job {
     /// (failed, or in doubt): start it again rather than trust the portal's
     /// "nothing to reassign", which an archived room can make true too early.
     pub retry_reassign: bool,
+    /// The workspace is known to be the leaver's even when someone else owns it now
+    /// ([`Observed::handed_over`]).
+    pub handed_over: bool,
 }
 
 impl Job {
@@ -487,6 +511,7 @@ pub async fn execute(
             reassign_running: std::sync::atomic::AtomicBool::new(false),
             retry_reassign: past.status(&label, Step::Reassign) == Some(step_status::FAILED)
                 || past.in_doubt(&label, Step::Reassign),
+            handed_over: observed.handed_over.contains(&leaver.user.key()),
         });
     }
     let _ = engine.events.send(Event::Started {
@@ -757,6 +782,11 @@ async fn read_workspace(engine: &Engine, job: &mut Job) -> Result<Result<(), Unf
     {
         return Ok(Err(Unfit::Invalid(problem)));
     }
+    if let Lookup::Found(folder) = &workspace
+        && let Err(unfit) = check_ownership(engine, job, folder).await
+    {
+        return Ok(Err(unfit));
+    }
     job.archive_folder = archive.and_then(|a| a.found().cloned());
     if let Lookup::Found(folder) = workspace {
         let kind = if folder.is_room() {
@@ -768,6 +798,61 @@ async fn read_workspace(engine: &Engine, job: &mut Job) -> Result<Result<(), Unf
         job.workspace = Some(folder);
     }
     Ok(Ok(()))
+}
+
+/// Whether `folder` is the leaver's to archive or export, as the plan judges it
+/// (`plan::ownership_problem`), reading what that needs only when someone else owns
+/// it: the room's members, and whether the leaver's data was reassigned.
+async fn check_ownership(engine: &Engine, job: &Job, folder: &Folder) -> Result<(), Unfit> {
+    let user = &job.user;
+    let owner = folder.owner_id().map(str::to_lowercase);
+    if owner.as_deref() == Some(user.id.to_lowercase().as_str())
+        || !job
+            .leaver
+            .steps
+            .iter()
+            .any(|s| matches!(s, Step::Archive | Step::Export))
+    {
+        return Ok(());
+    }
+    let unreadable = |what: &str, err: crate::docspace::ApiError| {
+        Unfit::Unreadable(format!("cannot read {what}: {err}"))
+    };
+    let members = if folder.is_room() {
+        Some(
+            engine
+                .read(job, || engine.client.room_members(folder.id))
+                .await
+                .map_err(|e| unreadable("the room's members", e))?,
+        )
+    } else {
+        None
+    };
+    let handed_over = job.handed_over
+        || (user.is_disabled()
+            && owner.as_deref() == Some(job.archive_owner.id.to_lowercase().as_str())
+            && engine
+                .read(job, || engine.client.reassigned_from(&user.id))
+                .await
+                .unwrap_or(false));
+    let archived_already = crate::plan::archived_already(
+        &job.leaver,
+        folder,
+        members.as_deref(),
+        &job.archive_owner.id,
+        job.hr_group.as_ref().map(|g| g.id.as_str()),
+    );
+    match crate::plan::ownership_problem(
+        &job.leaver,
+        user,
+        folder,
+        members.as_deref(),
+        handed_over,
+        archived_already,
+    ) {
+        Some(problem) => Err(Unfit::Invalid(problem)),
+        None => Ok(()),
+    }
 }
 
 /// Ends a leaver found invalid after the lock-out: the journal says why, and the

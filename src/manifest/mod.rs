@@ -51,6 +51,8 @@ pub struct Leaver {
     pub user: UserRef,
     /// A room id or a folder id.
     pub workspace: u64,
+    /// The title a workspace that is not the leaver's own must have to be offboarded.
+    pub confirm_workspace: Option<String>,
     pub archive_folder: Option<u64>,
     pub archive_owner: UserRef,
     pub hr_group: Option<String>,
@@ -638,6 +640,7 @@ fn resolve(
             index,
             user: entry.user,
             workspace: entry.workspace,
+            confirm_workspace: entry.confirm_workspace,
             archive_folder: entry.archive_folder.or(defaults.archive_folder),
             archive_owner,
             hr_group: match entry.hr_group {

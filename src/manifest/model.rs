@@ -89,6 +89,12 @@ pub struct LeaverEntry {
     /// Id of the leaver's workspace: a room or a folder.
     #[schemars(range(min = 1))]
     pub workspace: u64,
+    /// The workspace's exact title, to offboard a workspace that is not the leaver's
+    /// own: a room or folder created by someone else, including one the leaver only
+    /// belongs to. `plan` and `apply` refuse such a workspace unless this matches its
+    /// title, so a mistyped id cannot archive somebody else's room.
+    #[schemars(length(min = 1, max = 170))]
+    pub confirm_workspace: Option<String>,
     /// Id of the folder or room that receives the workspace when it is a folder.
     #[schemars(range(min = 1))]
     pub archive_folder: Option<u64>,

@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use crate::plan::{Outcome, Plan, StepStatus, WorkspaceKind};
+use crate::plan::{LeaverPlan, MemberChange, Outcome, Plan, Relation, StepStatus, WorkspaceKind};
 
 fn outcome_name(outcome: Outcome) -> &'static str {
     match outcome {
@@ -80,8 +80,12 @@ pub fn human(plan: &Plan) -> String {
         .to_owned()
     };
     let _ = writeln!(out, "{}", line(headers));
-    for r in &rows {
+    let indent = " ".repeat(widths[0] + 2);
+    for (r, l) in rows.iter().zip(&plan.leavers) {
         let _ = writeln!(out, "{}", line([&r[0], &r[1], &r[2], &r[3]]));
+        for detail in workspace_lines(l) {
+            let _ = writeln!(out, "{indent}{detail}");
+        }
     }
     let s = &plan.summary;
     let _ = writeln!(out);
@@ -99,6 +103,52 @@ pub fn human(plan: &Plan) -> String {
         let _ = writeln!(out, "warning: {warning}");
     }
     out
+}
+
+/// Under a leaver's row: the workspace's title, owner and relation to the leaver,
+/// then who loses access and who gains what when it is archived.
+fn workspace_lines(l: &LeaverPlan) -> Vec<String> {
+    let mut lines = Vec::new();
+    let Some(title) = &l.workspace_title else {
+        return lines;
+    };
+    let owner = l
+        .workspace_owner
+        .as_ref()
+        .map_or_else(|| "unknown".to_owned(), |o| o.display_name.clone());
+    let relation = match l.workspace_relation {
+        Some(Relation::Own) => "the leaver's own",
+        Some(Relation::HandedOver) => "the leaver's, handed on by an earlier offboarding",
+        Some(Relation::Member) => "NOT the leaver's: they only belong to it",
+        Some(Relation::Unrelated) => "NOT the leaver's",
+        None => "relation unknown",
+    };
+    lines.push(format!("\"{title}\", owner {owner} ({relation})"));
+    let person = |c: &MemberChange| {
+        if c.kind == "group" {
+            format!("group {}", c.name)
+        } else {
+            format!("{} ({})", c.name, c.id)
+        }
+    };
+    let losing: Vec<String> = l
+        .member_changes
+        .iter()
+        .filter(|c| c.to.is_none())
+        .map(|c| format!("{} [{}]", person(c), c.from.as_deref().unwrap_or_default()))
+        .collect();
+    let gaining: Vec<String> = l
+        .member_changes
+        .iter()
+        .filter_map(|c| c.to.as_deref().map(|to| format!("{} [{to}]", person(c))))
+        .collect();
+    if !losing.is_empty() {
+        lines.push(format!("loses access: {}", losing.join(", ")));
+    }
+    if !gaining.is_empty() {
+        lines.push(format!("gets: {}", gaining.join(", ")));
+    }
+    lines
 }
 
 /// The plan as pretty JSON, newline-terminated.

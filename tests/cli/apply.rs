@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use crate::support::{Run, repo};
 
-async fn demo_portal(config: Config) -> SimHandle {
+pub(crate) async fn demo_portal(config: Config) -> SimHandle {
     let text = std::fs::read_to_string(repo().join("manifests/demo-portal.yaml")).unwrap();
     let fixture = Fixture::from_yaml(&text).expect("demo fixture");
     spawn(config, &Source::Fixture(Box::new(fixture)))
@@ -19,14 +19,14 @@ async fn demo_portal(config: Config) -> SimHandle {
         .expect("simulator")
 }
 
-fn quick() -> Config {
+pub(crate) fn quick() -> Config {
     Config {
         job_duration: Duration::from_millis(150),
         ..Config::for_tests()
     }
 }
 
-fn command(sim: &SimHandle, args: &[&str]) -> Command {
+pub(crate) fn command(sim: &SimHandle, args: &[&str]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_offboard"));
     command
         .arg("apply")
@@ -40,7 +40,7 @@ fn command(sim: &SimHandle, args: &[&str]) -> Command {
 }
 
 /// Runs `offboard apply ARGS` against `sim` to its end.
-async fn apply(sim: &SimHandle, args: &[&str]) -> Run {
+pub(crate) async fn apply(sim: &SimHandle, args: &[&str]) -> Run {
     let mut command = command(sim, args);
     tokio::task::spawn_blocking(move || {
         let output = command.output().expect("offboard runs");
@@ -56,7 +56,7 @@ async fn apply(sim: &SimHandle, args: &[&str]) -> Run {
 
 /// report.json of a run directory, checked against schemas/report.schema.json.
 /// `MANIFEST --yes --run-dir RUN_DIR`.
-fn yes<'a>(manifest: &'a Path, run_dir: &'a Path) -> Vec<&'a str> {
+pub(crate) fn yes<'a>(manifest: &'a Path, run_dir: &'a Path) -> Vec<&'a str> {
     vec![
         manifest.to_str().unwrap(),
         "--yes",
@@ -65,7 +65,7 @@ fn yes<'a>(manifest: &'a Path, run_dir: &'a Path) -> Vec<&'a str> {
     ]
 }
 
-fn report(run_dir: &Path) -> Value {
+pub(crate) fn report(run_dir: &Path) -> Value {
     let report: Value =
         serde_json::from_str(&std::fs::read_to_string(run_dir.join("report.json")).unwrap())
             .expect("report.json is JSON");
@@ -85,7 +85,7 @@ fn report(run_dir: &Path) -> Value {
     report
 }
 
-fn leaver<'a>(report: &'a Value, name: &str) -> &'a Value {
+pub(crate) fn leaver<'a>(report: &'a Value, name: &str) -> &'a Value {
     report["leavers"]
         .as_array()
         .unwrap()
@@ -94,7 +94,7 @@ fn leaver<'a>(report: &'a Value, name: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("{name} is in the report"))
 }
 
-fn step<'a>(leaver: &'a Value, name: &str) -> &'a str {
+pub(crate) fn step<'a>(leaver: &'a Value, name: &str) -> &'a str {
     leaver["steps"]
         .as_array()
         .unwrap()
@@ -129,7 +129,7 @@ fn write_routes(sim: &SimHandle, before: &Value) -> Vec<String> {
         .collect()
 }
 
-fn user<'a>(state: &'a Value, email: &str) -> &'a Value {
+pub(crate) fn user<'a>(state: &'a Value, email: &str) -> &'a Value {
     state["users"]
         .as_array()
         .unwrap()
@@ -138,7 +138,7 @@ fn user<'a>(state: &'a Value, email: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no user {email}"))
 }
 
-fn folder(state: &Value, id: i64) -> &Value {
+pub(crate) fn folder(state: &Value, id: i64) -> &Value {
     state["folders"]
         .as_array()
         .unwrap()
@@ -147,7 +147,7 @@ fn folder(state: &Value, id: i64) -> &Value {
         .unwrap_or_else(|| panic!("no folder {id}"))
 }
 
-fn group_id(state: &Value, name: &str) -> String {
+pub(crate) fn group_id(state: &Value, name: &str) -> String {
     state["groups"]
         .as_array()
         .unwrap()
@@ -160,7 +160,7 @@ fn group_id(state: &Value, name: &str) -> String {
 }
 
 /// The shares of a folder as (subject, access), sorted.
-fn shares(folder: &Value) -> Vec<(String, u64)> {
+pub(crate) fn shares(folder: &Value) -> Vec<(String, u64)> {
     let mut shares: Vec<(String, u64)> = folder["shares"]
         .as_array()
         .unwrap()
@@ -197,10 +197,23 @@ leavers:
     steps: [disable, revoke_keys, reassign, export, archive, audit]
 ";
 
-fn write_manifest(dir: &Path, text: &str) -> PathBuf {
+pub(crate) fn write_manifest(dir: &Path, text: &str) -> PathBuf {
     let path = dir.join("leavers.yaml");
     std::fs::write(&path, text).unwrap();
     path
+}
+
+/// `offboard plan MANIFEST --format json` against `sim` with the owner's key.
+pub(crate) fn plan_json(sim: &SimHandle, manifest: &Path) -> Value {
+    let plan = Command::new(env!("CARGO_BIN_EXE_offboard"))
+        .args(["plan", manifest.to_str().unwrap(), "--format", "json"])
+        .env("DOCSPACE_URL", sim.url())
+        .env("DOCSPACE_API_KEY", sim.owner_key())
+        .env("OFFBOARD_RATE_LIMIT_PER_MINUTE", "0")
+        .output()
+        .unwrap();
+    serde_json::from_slice(&plan.stdout)
+        .unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&plan.stderr)))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -678,7 +691,7 @@ async fn a_killed_run_resumes_to_the_same_portal_as_an_uninterrupted_one() {
 }
 
 /// How many audit events of each action the portal recorded.
-async fn audit_actions(sim: &SimHandle) -> std::collections::HashMap<u64, usize> {
+pub(crate) async fn audit_actions(sim: &SimHandle) -> std::collections::HashMap<u64, usize> {
     let client = reqwest::Client::new();
     let mut counts = std::collections::HashMap::new();
     let mut start = 0;
@@ -907,15 +920,7 @@ async fn a_leaver_of_every_user_type_is_offboarded() {
     let dir = tempfile::tempdir().unwrap();
     let manifest = write_manifest(dir.path(), USER_TYPES_MANIFEST);
 
-    let plan = Command::new(env!("CARGO_BIN_EXE_offboard"))
-        .args(["plan", manifest.to_str().unwrap(), "--format", "json"])
-        .env("DOCSPACE_URL", sim.url())
-        .env("DOCSPACE_API_KEY", sim.owner_key())
-        .output()
-        .unwrap();
-    let planned: Value = serde_json::from_slice(&plan.stdout).unwrap_or_else(|_| {
-        panic!("{}", String::from_utf8_lossy(&plan.stderr));
-    });
+    let planned = plan_json(&sim, &manifest);
     for leaver in planned["leavers"].as_array().unwrap() {
         assert_eq!(leaver["outcome"], "will_change", "{leaver:#}");
     }
@@ -1021,14 +1026,7 @@ async fn a_room_that_restricts_downloads_cannot_be_exported_and_the_plan_says_so
         .expect("simulator");
     let dir = tempfile::tempdir().unwrap();
     let manifest = write_manifest(dir.path(), DENY_DOWNLOAD_MANIFEST);
-    let plan = Command::new(env!("CARGO_BIN_EXE_offboard"))
-        .args(["plan", manifest.to_str().unwrap(), "--format", "json"])
-        .env("DOCSPACE_URL", sim.url())
-        .env("DOCSPACE_API_KEY", sim.owner_key())
-        .output()
-        .unwrap();
-    let planned: Value = serde_json::from_slice(&plan.stdout)
-        .unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&plan.stderr)));
+    let planned = plan_json(&sim, &manifest);
     let outcome = |email: &str| {
         planned["leavers"]
             .as_array()

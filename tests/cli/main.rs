@@ -9,6 +9,8 @@ mod apply;
 #[cfg(feature = "sim")]
 mod client;
 #[cfg(feature = "sim")]
+mod guard;
+#[cfg(feature = "sim")]
 mod plan;
 mod schema;
 #[cfg(feature = "sim")]
