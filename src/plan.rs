@@ -736,7 +736,7 @@ fn invalidity(leaver: &Leaver, observed: &Observed) -> Option<String> {
     {
         let members = observed.members.get(&folder.id).map(Vec::as_slice);
         let (owner, hr) = archive_subjects(leaver, observed);
-        if let Some(problem) = ownership_problem(
+        if let Some(problem) = workspace_use_problem(
             leaver,
             user,
             folder,
@@ -781,11 +781,6 @@ pub fn workspace_problem(
             leaver.workspace
         ));
     }
-    if leaver.steps.contains(&Step::Export)
-        && let Some(problem) = export_problem(leaver.workspace, folder)
-    {
-        return Some(problem);
-    }
     if folder.is_room()
         && leaver.steps.contains(&Step::Archive)
         && !folder.is_archived()
@@ -822,6 +817,27 @@ pub fn workspace_problem(
         }
     }
     None
+}
+
+/// Why `folder` cannot be used as `leaver`'s workspace as the row asks, if so: it is
+/// not theirs ([`ownership_problem`]), or the export it asks for is refused. Once the
+/// workspace is archived as asked, the export is judged when it runs: the archive
+/// takes the key's user out, and a resumed run has its zip already.
+pub fn workspace_use_problem(
+    leaver: &Leaver,
+    user: &Employee,
+    folder: &Folder,
+    members: Option<&[Share]>,
+    handed_over: bool,
+    archived_already: bool,
+) -> Option<String> {
+    ownership_problem(leaver, user, folder, members, handed_over, archived_already).or_else(|| {
+        if leaver.steps.contains(&Step::Export) && !archived_already {
+            export_problem(leaver.workspace, folder)
+        } else {
+            None
+        }
+    })
 }
 
 /// Why the key's user cannot export `folder`, if so: DocSpace computes the caller's

@@ -800,36 +800,32 @@ async fn read_workspace(engine: &Engine, job: &mut Job) -> Result<Result<(), Unf
     Ok(Ok(()))
 }
 
-/// Whether `folder` is the leaver's to archive or export, as the plan judges it
-/// (`plan::ownership_problem`), reading what that needs only when someone else owns
-/// it: the room's members, and whether the leaver's data was reassigned.
+/// Whether `folder` may be archived and exported as the leaver's workspace, as the
+/// plan judges it (`plan::workspace_use_problem`), reading what that needs only when
+/// someone else owns it: the room's members, and whether the leaver's data was
+/// reassigned.
 async fn check_ownership(engine: &Engine, job: &Job, folder: &Folder) -> Result<(), Unfit> {
     let user = &job.user;
     let owner = folder.owner_id().map(str::to_lowercase);
-    if owner.as_deref() == Some(user.id.to_lowercase().as_str())
-        || !job
+    let someone_elses = owner.as_deref() != Some(user.id.to_lowercase().as_str())
+        && job
             .leaver
             .steps
             .iter()
-            .any(|s| matches!(s, Step::Archive | Step::Export))
-    {
-        return Ok(());
-    }
-    let unreadable = |what: &str, err: crate::docspace::ApiError| {
-        Unfit::Unreadable(format!("cannot read {what}: {err}"))
-    };
-    let members = if folder.is_room() {
+            .any(|s| matches!(s, Step::Archive | Step::Export));
+    let members = if someone_elses && folder.is_room() {
         Some(
             engine
                 .read(job, || engine.client.room_members(folder.id))
                 .await
-                .map_err(|e| unreadable("the room's members", e))?,
+                .map_err(|e| Unfit::Unreadable(format!("cannot read the room's members: {e}")))?,
         )
     } else {
         None
     };
     let handed_over = job.handed_over
-        || (user.is_disabled()
+        || (someone_elses
+            && user.is_disabled()
             && owner.as_deref() == Some(job.archive_owner.id.to_lowercase().as_str())
             && engine
                 .read(job, || engine.client.reassigned_from(&user.id))
@@ -842,7 +838,7 @@ async fn check_ownership(engine: &Engine, job: &Job, folder: &Folder) -> Result<
         &job.archive_owner.id,
         job.hr_group.as_ref().map(|g| g.id.as_str()),
     );
-    match crate::plan::ownership_problem(
+    match crate::plan::workspace_use_problem(
         &job.leaver,
         user,
         folder,

@@ -465,8 +465,16 @@ async fn file_operations_that_finish_without_effect_are_failures() {
             )),
             "{row:#}"
         );
+        // Neither in the Archive section (the room) nor in the archive folder.
         let workspace = row["workspace"].as_i64().unwrap();
-        assert_ne!(folder(&state, workspace)["parent"], state["archiveRoot"]);
+        let parent = &folder(&state, workspace)["parent"];
+        assert_ne!(parent, &state["archiveRoot"]);
+        assert!(
+            !sim.manifest()
+                .unwrap()
+                .contains(&format!("archive_folder: {parent}")),
+            "{name} was not moved"
+        );
     }
 }
 

@@ -247,7 +247,7 @@ async fn display_names_are_html_encoded_on_the_wire_and_decoded_by_the_client() 
         .post(format!("{}/api/2.0/people", sim.url()))
         .bearer_auth(sim.owner_key())
         .json(&serde_json::json!({
-            "email": "siobhan@example.com", "firstName": "Siobhán", "lastName": "O'Brien <R&D>",
+            "email": "siobhan@example.com", "firstName": "Siobhán", "lastName": "O'Brien <R&D> 🌿",
             "type": "RoomAdmin", "password": "secret-pass"
         }))
         .send()
@@ -258,9 +258,9 @@ async fn display_names_are_html_encoded_on_the_wire_and_decoded_by_the_client() 
         .unwrap();
     assert_eq!(
         created["response"]["displayName"],
-        "Siobhán O&#39;Brien &lt;R&amp;D&gt;"
+        "Siobh&#225;n O&#39;Brien &lt;R&amp;D&gt; &#127807;"
     );
     let read = client.user_by_email("siobhan@example.com").await.unwrap();
-    assert_eq!(read.display_name, "Siobhán O'Brien <R&D>");
+    assert_eq!(read.display_name, "Siobhán O'Brien <R&D> 🌿");
     sim.shutdown().await;
 }

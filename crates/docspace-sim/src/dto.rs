@@ -472,7 +472,9 @@ fn login_action_name(action: u32) -> &'static str {
     }
 }
 
-/// `HttpUtility.HtmlEncode` of .NET: `<`, `>`, `&`, `"` and `'` as entities.
+/// `HttpUtility.HtmlEncode` of .NET (`WebUtility.HtmlEncode`): `<`, `>`, `&`, `"`
+/// and `'` as entities, U+00A0 to U+00FF and characters beyond the BMP as numeric
+/// entities (`ENTITY_ENCODE_HIGH_ASCII_CHARS`): "José" is sent as "Jos&#233;".
 fn html_encode(text: &str) -> String {
     let mut encoded = String::with_capacity(text.len());
     for c in text.chars() {
@@ -482,6 +484,9 @@ fn html_encode(text: &str) -> String {
             '&' => encoded.push_str("&amp;"),
             '"' => encoded.push_str("&quot;"),
             '\'' => encoded.push_str("&#39;"),
+            '\u{a0}'..='\u{ff}' | '\u{10000}'.. => {
+                encoded.push_str(&format!("&#{};", u32::from(c)));
+            }
             c => encoded.push(c),
         }
     }

@@ -148,8 +148,9 @@ pub struct RoomAce {
 }
 
 /// Applies member changes to a room as `FileSharingAceHelper.SetAceObjectAsync`
-/// (products/ASC.Files/Core/Utils/FileSharing.cs) does, for both share routes:
-/// groups first (`OrderByDescending(SubjectGroup)`); unknown subjects, and disabled
+/// (products/ASC.Files/Core/Utils/FileSharing.cs) does, for both share routes, in
+/// the order given (the folder route sorts groups first, see `set_folder_share`);
+/// unknown subjects, and disabled
 /// users unless an existing record of theirs is removed, are skipped; a role the
 /// room type or the user type does not allow (`AvailableRoomAccesses`,
 /// `AvailableUserAccesses`) ends it with 403 "The role is not available for this user
@@ -161,7 +162,7 @@ fn set_room_aces(
     portal: &mut Portal,
     caller: Guid,
     room_id: i64,
-    mut aces: Vec<RoomAce>,
+    aces: Vec<RoomAce>,
     now: jiff::Timestamp,
 ) -> Result<usize> {
     let room_type = portal
@@ -169,7 +170,6 @@ fn set_room_aces(
         .get(&room_id)
         .and_then(|r| r.room_type)
         .unwrap_or(5);
-    aces.sort_by_key(|a| portal.group(a.subject).is_none());
     let mut events: Vec<(u32, Vec<String>)> = Vec::new();
     for RoomAce { subject, access } in aces {
         let is_group = portal.group(subject).is_some();
@@ -402,6 +402,12 @@ pub async fn set_folder_share(
         .collect();
     let sent: Vec<Guid> = entries.iter().map(|a| a.subject).collect();
     if folder.is_room() {
+        // `FileShareParamsHelper.ToAceObjectAsync` marks every id that is not a user
+        // as a group, and the helper's `OrderByDescending(SubjectGroup)` (a stable
+        // sort) puts those first. Room invitations carry no such flag
+        // (`RoomInvitationMapper`), so the rooms route keeps the request's order.
+        let mut entries = entries;
+        entries.sort_by_key(|a| portal.user(a.subject).is_some());
         let changed = set_room_aces(
             &mut portal,
             caller,

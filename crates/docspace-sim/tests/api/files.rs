@@ -277,6 +277,43 @@ async fn folders_inside_rooms_take_no_user_shares() {
     assert_eq!((bogus.status, bogus.response()), (200, json!([])));
 }
 
+/// On `PUT files/rooms/{id}/share` the entries are applied in the request's order
+/// (`RoomInvitationMapper` sets no SubjectGroup, so the helper's stable sort keeps
+/// it): a refused role stops the request after the entries before it, and a group
+/// after it is not written. (The folder route puts groups first; see below.)
+#[tokio::test]
+async fn room_invitations_are_applied_in_the_order_sent() {
+    let p = Portal::start().await;
+    let plain = p.user_id("plain@example.com");
+    let hr = p.state()["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["name"] == "HR")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let refused = p
+        .call(
+            "PUT",
+            "/api/2.0/files/rooms/100/share",
+            LEAVER_KEY,
+            Some(json!({"invitations": [{"id": SECOND, "access": 2}, {"id": plain, "access": 9}, {"id": hr, "access": 2}]})),
+        )
+        .await;
+    assert_eq!(refused.status, 403);
+    let shares = p.folder(100).unwrap()["shares"].clone();
+    let subjects: Vec<&str> = shares
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["subject"].as_str().unwrap())
+        .collect();
+    assert!(subjects.contains(&SECOND), "written before the refusal");
+    assert!(!subjects.contains(&hr.as_str()), "not reached");
+}
+
 /// How many audit events of `action` the portal holds.
 fn audited(p: &Portal, action: u64) -> usize {
     p.state()["audit"]
