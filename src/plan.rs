@@ -117,6 +117,8 @@ pub enum Outcome {
 #[serde(rename_all = "snake_case")]
 pub enum StepStatus {
     WillChange,
+    /// Reads only (`export`, `audit`): collected for the run, no change to the portal.
+    WillCollect,
     Unchanged,
     /// Not run: the leaver is deferred, protected or invalid.
     Skipped,
@@ -308,7 +310,7 @@ pub fn plan(manifest: &Manifest, observed: &Observed) -> Plan {
             ));
         }
     }
-    let (requests, writes) = estimate(&leavers);
+    let (requests, writes) = estimate(manifest, &leavers, observed);
     summary.estimated_requests = requests;
     summary.estimated_writes = writes;
     if writes > DAILY_WRITE_BUDGET {
@@ -332,39 +334,144 @@ pub fn plan(manifest: &Manifest, observed: &Observed) -> Plan {
     }
 }
 
-/// What `apply` would send for these leavers: writes (POST + PUT) and all requests.
-fn estimate(leavers: &[LeaverPlan]) -> (u64, u64) {
-    let mut writes = 0u64;
-    let mut requests = 0u64;
-    let mut disables = 0u64;
-    for l in leavers.iter().filter(|l| l.outcome == Outcome::WillChange) {
-        for s in l
+/// The plan of a resumed run: steps its journal shows complete are unchanged ("done
+/// earlier in this run"; `apply` does not run them again), and the outcomes, totals
+/// and estimates follow.
+pub fn resumed(
+    mut plan: Plan,
+    manifest: &Manifest,
+    observed: &Observed,
+    complete: impl Fn(&str, &str) -> bool,
+) -> Plan {
+    for leaver in &mut plan.leavers {
+        if !matches!(leaver.outcome, Outcome::WillChange | Outcome::Unchanged) {
+            continue;
+        }
+        for step in &mut leaver.steps {
+            if step.status != StepStatus::Unchanged && complete(&leaver.leaver, &step.step) {
+                step.status = StepStatus::Unchanged;
+                step.detail = "done earlier in this run".into();
+            }
+        }
+        if !leaver
             .steps
             .iter()
-            .filter(|s| s.status == StepStatus::WillChange)
+            .any(|s| s.status == StepStatus::WillChange)
         {
-            let (w, r) = match s.step.as_str() {
-                "disable" => {
-                    disables += 1;
-                    (0, 1)
-                }
-                // DELETEs do not count against the daily budget.
-                "revoke_keys" => (0, 2),
-                // start, then polls (shared) and a check.
-                "reassign" => (1, 3),
-                // share PUT + archive PUT (room) or one move PUT (folder), a poll, a check.
-                "archive" if l.workspace_kind == WorkspaceKind::Room => (2, 4),
-                "archive" => (1, 3),
-                "export" => (1, 3),
-                _ => (0, 2),
-            };
-            writes += w;
-            requests += r;
+            leaver.outcome = Outcome::Unchanged;
         }
     }
-    // Disabling goes in batches of up to 100 ids per PUT.
-    let batches = disables.div_ceil(100);
-    (requests + batches, writes + batches)
+    let (requests, writes) = estimate(manifest, &plan.leavers, observed);
+    let summary = &mut plan.summary;
+    summary.will_change = count(&plan.leavers, Outcome::WillChange);
+    summary.unchanged = count(&plan.leavers, Outcome::Unchanged);
+    summary.estimated_requests = requests;
+    summary.estimated_writes = writes;
+    plan
+}
+
+fn count(leavers: &[LeaverPlan], outcome: Outcome) -> usize {
+    leavers.iter().filter(|l| l.outcome == outcome).count()
+}
+
+/// Items a batched call of `apply` carries on average (owner changes and moves of
+/// several leavers go to the portal together; measured: 5 at DocSpace's rate limit
+/// and with none).
+const BATCH: u64 = 5;
+
+/// What `apply` would send for these leavers: all requests and the writes (POST +
+/// PUT) among them. Modelled on what the executor sends, per step: a leaver's
+/// workspace read; a DELETE per API key; `reassign/necessary`, the start and a
+/// progress poll; for a room the members read, the takeover (two owner changes,
+/// batched), the member change, the archive and the read that confirms it; for a
+/// folder the batched move and its confirming read; file operations polled for
+/// everybody (about one poll per two operations); an export's start, poll and
+/// download; an audit trail's read, and the audit pre-flight and the login history
+/// once per run.
+fn estimate(manifest: &Manifest, leavers: &[LeaverPlan], observed: &Observed) -> (u64, u64) {
+    let mut requests = 0u64;
+    let mut writes = 0u64;
+    let (mut disables, mut takeovers, mut moves, mut operations) = (0u64, 0u64, 0u64, 0u64);
+    let mut audits = false;
+    let mut due = 0u64;
+    for (leaver, plan) in manifest.leavers.iter().zip(leavers) {
+        if !matches!(plan.outcome, Outcome::WillChange | Outcome::Unchanged) {
+            continue;
+        }
+        let active = |step: &str| {
+            plan.steps.iter().any(|s| {
+                s.step == step
+                    && matches!(s.status, StepStatus::WillChange | StepStatus::WillCollect)
+            })
+        };
+        due += 1;
+        requests += 1; // the workspace
+        if active("disable") {
+            disables += 1;
+        }
+        if active("revoke_keys") {
+            let user = plan.user_id.as_deref().unwrap_or_default();
+            requests += observed
+                .keys
+                .iter()
+                .filter(|k| {
+                    k.create_by
+                        .as_ref()
+                        .is_some_and(|c| c.id.eq_ignore_ascii_case(user))
+                })
+                .count() as u64;
+        }
+        if active("reassign") {
+            requests += 3;
+            writes += 1;
+        } else if leaver.steps.contains(&Step::Reassign) {
+            requests += 2;
+        }
+        if active("archive") {
+            if plan.workspace_kind == WorkspaceKind::Room {
+                requests += 4;
+                writes += 2;
+                operations += 1;
+                let folder = observed
+                    .folders
+                    .get(&(leaver.workspace as i64))
+                    .and_then(Lookup::found);
+                if folder.is_some_and(|f| !f.can("EditAccess")) {
+                    takeovers += 1;
+                }
+            } else {
+                requests += 1;
+                moves += 1;
+            }
+        }
+        if active("export") {
+            requests += 3;
+            writes += 1;
+            operations += 1;
+        }
+        if active("audit") {
+            requests += 1;
+            audits = true;
+        }
+    }
+    if due == 0 {
+        return (0, 0);
+    }
+    // Who the key is, the people list, the groups and the keys, once.
+    requests += 4;
+    let lockouts = disables.div_ceil(100);
+    let owner_changes = 2 * takeovers.div_ceil(BATCH);
+    let move_calls = moves.div_ceil(BATCH);
+    operations += move_calls;
+    // Polls of file operations; the audit pre-flight and the login history once.
+    let polls = if operations > 0 {
+        operations.div_ceil(2) + 1
+    } else {
+        0
+    };
+    requests += lockouts + owner_changes + move_calls + polls + 2 * u64::from(audits);
+    writes += lockouts + owner_changes + move_calls;
+    (requests, writes)
 }
 
 fn skipped(leaver: &Leaver, detail: &str) -> Vec<StepPlan> {
@@ -463,19 +570,9 @@ fn plan_leaver(leaver: &Leaver, observed: &Observed, protected: &[String]) -> Le
         .iter()
         .map(|step| plan_step(*step, leaver, user, folder, observed))
         .collect();
+    // Exports and audit trails are collected, not changes: a leaver whose portal
+    // state is offboarded is unchanged, whatever apply would collect again.
     let changes = steps.iter().any(|s| s.status == StepStatus::WillChange);
-    // Audit collection only reads; with nothing else to do it is no change either.
-    let steps: Vec<StepPlan> = steps
-        .into_iter()
-        .map(|mut s| {
-            if s.step == "audit" && !changes {
-                s.status = StepStatus::Unchanged;
-                s.detail =
-                    "nothing changed since the last run; the trail can be collected again".into();
-            }
-            s
-        })
-        .collect();
     let outcome = if changes {
         Outcome::WillChange
     } else {
@@ -916,16 +1013,13 @@ fn plan_step(
             }
         }
         Step::Export => (
-            StepStatus::WillChange,
-            format!("download workspace {} as a zip", leaver.workspace),
+            StepStatus::WillCollect,
+            format!("workspace {} as a zip", leaver.workspace),
         ),
         Step::Archive => archive_step(leaver, folder, observed),
         Step::Audit => (
-            StepStatus::WillChange,
-            format!(
-                "collect {} days of audit and login history",
-                leaver.audit_days
-            ),
+            StepStatus::WillCollect,
+            format!("{} days of audit and login history", leaver.audit_days),
         ),
     };
     StepPlan {

@@ -182,9 +182,11 @@ pub async fn apply_manifest(apply: Apply) -> u8 {
         }
     };
     let mut observed = observed;
-    // A resumed run knows the workspaces it worked on, whoever owns them now.
-    if let Ok(replay) = read_only(&apply.run_dir) {
-        let worked = Past::worked_on_workspace(&replay);
+    // A resumed run knows the workspaces it worked on, whoever owns them now, and the
+    // steps it finished: its plan shows what this session will do.
+    let earlier = read_only(&apply.run_dir).ok();
+    if let Some(replay) = &earlier {
+        let worked = Past::worked_on_workspace(replay);
         for leaver in &apply.manifest.leavers {
             if worked.contains(&leaver.user.to_string()) {
                 observed.handed_over.insert(leaver.user.key());
@@ -192,6 +194,21 @@ pub async fn apply_manifest(apply: Apply) -> u8 {
         }
     }
     let plan = plan(&apply.manifest, &observed);
+    let plan = match &earlier {
+        Some(replay) => {
+            let past = Past::of(replay, &apply.run_dir);
+            crate::plan::resumed(plan, &apply.manifest, &observed, |leaver, step| {
+                crate::manifest::Step::ALL
+                    .iter()
+                    .find(|s| s.as_str() == step)
+                    .is_some_and(|s| past.complete(leaver, *s))
+            })
+        }
+        None => plan,
+    };
+    if !apply.confirm {
+        eprint!("{}", crate::report::plan::header(&plan));
+    }
     let due = plan
         .leavers
         .iter()

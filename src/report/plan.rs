@@ -36,16 +36,29 @@ pub fn human(plan: &Plan) -> String {
                 WorkspaceKind::Folder => format!("folder {}", l.workspace),
                 WorkspaceKind::Unknown => format!("{}", l.workspace),
             };
+            let collects: Vec<String> = l
+                .steps
+                .iter()
+                .filter(|s| s.status == StepStatus::WillCollect)
+                .map(|s| s.detail.clone())
+                .collect();
+            let collects = if collects.is_empty() {
+                String::new()
+            } else {
+                format!("; collect: {}", collects.join("; "))
+            };
             let detail = match (&l.reason, l.outcome) {
                 (Some(reason), _) => reason.clone(),
-                (None, Outcome::Unchanged) => "everything already done".to_owned(),
-                (None, _) => l
-                    .steps
-                    .iter()
-                    .filter(|s| s.status == StepStatus::WillChange)
-                    .map(|s| s.detail.clone())
-                    .collect::<Vec<_>>()
-                    .join("; "),
+                (None, Outcome::Unchanged) => format!("nothing to change{collects}"),
+                (None, _) => {
+                    l.steps
+                        .iter()
+                        .filter(|s| s.status == StepStatus::WillChange)
+                        .map(|s| s.detail.clone())
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                        + &collects
+                }
             };
             [
                 l.leaver.clone(),
@@ -103,6 +116,24 @@ pub fn human(plan: &Plan) -> String {
         let _ = writeln!(out, "warning: {warning}");
     }
     out
+}
+
+/// What `apply --yes` says before it starts: where, as whom, and who is due.
+pub fn header(plan: &Plan) -> String {
+    let s = &plan.summary;
+    format!(
+        "apply to {} as {} <{}> ({})\nleavers: {} due ({} will change, {} unchanged), {} deferred, {} protected, {} invalid\n",
+        plan.portal,
+        plan.key_user.display_name,
+        plan.key_user.email,
+        plan.key_user.role,
+        s.will_change + s.unchanged,
+        s.will_change,
+        s.unchanged,
+        s.deferred,
+        s.protected,
+        s.invalid
+    )
 }
 
 /// Under a leaver's row: the workspace's title, owner and relation to the leaver,

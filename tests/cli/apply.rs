@@ -392,7 +392,7 @@ async fn without_a_terminal_or_beyond_the_limit_nothing_is_sent() {
 }
 
 /// A synthetic portal of `n` leavers and its manifest in `dir`.
-async fn synthetic(n: usize, config: Config, dir: &Path) -> (SimHandle, PathBuf) {
+pub(crate) async fn synthetic(n: usize, config: Config, dir: &Path) -> (SimHandle, PathBuf) {
     let sim = spawn(config, &Source::Synthetic(n))
         .await
         .expect("simulator");
