@@ -21,6 +21,8 @@ pub enum SettingsError {
     Portal(#[from] ConnectionError),
     #[error("no API key: set {KEY_VARIABLE} or pass --api-key-file")]
     NoKey,
+    #[error("no portal given and no API key")]
+    NoPortalNorKey,
     #[error("cannot read the API key file {path}: {reason}")]
     KeyFile { path: String, reason: String },
     #[error("the API key file {0} is empty")]
@@ -36,6 +38,9 @@ impl SettingsError {
             SettingsError::NoKey => Some(
                 "create a key in DocSpace (Developer Tools → API keys) with full permissions; keys never go on the command line",
             ),
+            SettingsError::NoPortalNorKey => Some(
+                "pass --portal https://your-portal.example.com or set DOCSPACE_URL, and set DOCSPACE_API_KEY or pass --api-key-file (a key of the owner or a DocSpace admin, with full permissions)",
+            ),
             _ => None,
         }
     }
@@ -48,7 +53,12 @@ pub fn connection(
     key_file: Option<&Path>,
     key_env: Option<String>,
 ) -> Result<Connection, SettingsError> {
-    let portal = portal_url(portal.ok_or(SettingsError::NoPortal)?)?;
+    let no_key = key_file.is_none() && key_env.as_deref().is_none_or(|k| k.trim().is_empty());
+    let portal = match portal {
+        None if no_key => return Err(SettingsError::NoPortalNorKey),
+        None => return Err(SettingsError::NoPortal),
+        Some(portal) => portal_url(portal)?,
+    };
     let key = match key_file {
         Some(path) => {
             let text = std::fs::read_to_string(path).map_err(|e| SettingsError::KeyFile {
@@ -69,7 +79,7 @@ pub fn connection(
     Ok(Connection {
         portal,
         key: SecretString::from(key),
-        connect_timeout: Duration::from_secs(10),
+        connect_timeout: Duration::from_secs(5),
         request_timeout: Duration::from_secs(60),
     })
 }
@@ -114,6 +124,10 @@ mod tests {
         assert!(matches!(
             connection(Some("https://p.example"), None, None),
             Err(SettingsError::NoKey)
+        ));
+        assert!(matches!(
+            connection(None, None, None),
+            Err(SettingsError::NoPortalNorKey)
         ));
         assert!(matches!(
             connection(Some("http://p.example"), None, Some("k".into())),

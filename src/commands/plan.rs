@@ -25,6 +25,8 @@ pub enum PlanError {
     Unauthorized,
     #[error("pre-flight failed: {0}")]
     Preflight(String),
+    #[error("{0} is not a DocSpace portal: it answered {1} on the API root (api/2.0/people/@self)")]
+    NotDocSpace(String, String),
     #[error("the portal answered unexpectedly: {0}")]
     Api(#[from] ApiError),
 }
@@ -38,6 +40,9 @@ impl PlanError {
             ),
             PlanError::Preflight(_) => Some(
                 "offboarding needs a key of the portal owner or a DocSpace admin, created with full permissions (audit has no narrower scope)",
+            ),
+            PlanError::NotDocSpace(..) => Some(
+                "give the portal's root URL (https://portal.example.com), not an API path or another site",
             ),
             PlanError::Api(_) => None,
         }
@@ -134,8 +139,32 @@ pub async fn observe(
     protect: Vec<UserRef>,
     depth: Depth,
 ) -> Result<Observed, PlanError> {
-    let caller = match pacer.call(Lane::Read, || client.me()).await {
+    // The first call says whether there is a portal at all: one attempt and, after a
+    // failure on the way, one more announced on stderr. Nothing waits out a backoff
+    // for a portal that is not there.
+    let first = match client.me().await {
+        Err(err @ (ApiError::Transport { .. } | ApiError::Server { .. })) => {
+            eprintln!("warning: {err}; retrying once");
+            client.me().await
+        }
+        // The portal is there and busy: wait as it says, like every other call.
+        Err(ApiError::RateLimited { .. }) => pacer.call(Lane::Read, || client.me()).await,
+        answer => answer,
+    };
+    let caller = match first {
         Ok(me) => me,
+        Err(ApiError::NotFound { .. }) => {
+            return Err(PlanError::NotDocSpace(
+                client.portal().to_string(),
+                "404".into(),
+            ));
+        }
+        Err(ApiError::UnexpectedShape { status, .. }) => {
+            return Err(PlanError::NotDocSpace(
+                client.portal().to_string(),
+                format!("{status} with something other than DocSpace's JSON"),
+            ));
+        }
         Err(ApiError::Unauthorized) => return Err(PlanError::Unauthorized),
         Err(ApiError::Forbidden { .. }) => {
             return Err(PlanError::Preflight(

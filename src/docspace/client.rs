@@ -34,6 +34,8 @@ pub struct Connection {
 pub enum ConnectionError {
     #[error("`{0}` is not a URL")]
     NotAUrl(String),
+    #[error("`{given}` has no scheme: did you mean {suggestion}?")]
+    NoScheme { given: String, suggestion: String },
     #[error("`{0}` uses plain http; only https is allowed, except for loopback addresses")]
     PlainHttp(String),
     #[error("`{0}` is not an http or https URL")]
@@ -47,6 +49,17 @@ pub enum ConnectionError {
 /// Parses a portal address: https anywhere, http only on loopback.
 pub fn portal_url(text: &str) -> Result<Url, ConnectionError> {
     let trimmed = text.trim().trim_end_matches('/');
+    let host_like = trimmed.contains('.') || trimmed.contains(':') || trimmed == "localhost";
+    if !trimmed.contains("://") && host_like {
+        // `127.0.0.1:8080` or `portal.example.com`: say what was probably meant.
+        let guess = |scheme: &str| Url::parse(&format!("{scheme}://{trimmed}")).ok();
+        if let Some(url) = guess("http").filter(is_loopback).or_else(|| guess("https")) {
+            return Err(ConnectionError::NoScheme {
+                given: text.to_owned(),
+                suggestion: url.as_str().trim_end_matches('/').to_owned(),
+            });
+        }
+    }
     let url = Url::parse(trimmed).map_err(|_| ConnectionError::NotAUrl(text.to_owned()))?;
     match url.scheme() {
         "https" => Ok(url),
@@ -646,6 +659,20 @@ fn encode_segment(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_address_without_a_scheme_gets_a_suggestion() {
+        let suggested = |text: &str| match portal_url(text) {
+            Err(ConnectionError::NoScheme { suggestion, .. }) => suggestion,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(suggested("127.0.0.1:45451"), "http://127.0.0.1:45451");
+        assert_eq!(suggested("localhost:8080/"), "http://localhost:8080");
+        assert_eq!(
+            suggested("portal.example.com"),
+            "https://portal.example.com"
+        );
+    }
 
     #[test]
     fn plain_http_only_on_loopback() {

@@ -109,8 +109,88 @@ impl From<reqwest::Error> for ApiError {
             TransportKind::Other
         };
         // reqwest's message names the URL (never the headers); drop it anyway so a
-        // query string can never leak into logs.
-        let message = err.without_url().to_string();
+        // query string can never leak into logs. Its own words ("error sending
+        // request") say nothing: the cause is further down the chain.
+        let err = err.without_url();
+        let mut causes = Vec::new();
+        let mut source = std::error::Error::source(&err);
+        while let Some(cause) = source {
+            causes.push(cause.to_string());
+            source = cause.source();
+        }
+        let message = cause_in_words(kind, &causes).unwrap_or_else(|| err.to_string());
         ApiError::Transport { kind, message }
+    }
+}
+
+/// What a connection failure means, from the messages of its causes (hyper, the
+/// resolver, rustls, the OS), or `None` when none is recognised.
+fn cause_in_words(kind: TransportKind, causes: &[String]) -> Option<String> {
+    let all = causes.join(": ").to_lowercase();
+    let has = |needle: &str| all.contains(needle);
+    Some(if has("connection refused") {
+        "connection refused: nothing listens at that address and port".to_owned()
+    } else if has("dns error")
+        || has("failed to lookup address")
+        || has("name or service not known")
+    {
+        "name not found: the portal's host name does not resolve".to_owned()
+    } else if has("certificate") {
+        format!(
+            "TLS handshake failed: the portal's certificate was not accepted ({})",
+            causes.last().map_or("", String::as_str)
+        )
+    } else if has("tls") || has("handshake") || has("corrupt message") || has("invalidcontenttype")
+    {
+        "TLS handshake failed (an https URL for a server that speaks plain http?)".to_owned()
+    } else if kind == TransportKind::Timeout {
+        "no answer in time".to_owned()
+    } else if has("connection reset") || has("broken pipe") || has("connection closed") {
+        "the connection was dropped".to_owned()
+    } else {
+        return causes.last().cloned();
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn connection_failures_are_said_in_words() {
+        let said = |causes: &[&str]| {
+            let causes: Vec<String> = causes.iter().map(|c| c.to_string()).collect();
+            cause_in_words(TransportKind::Connect, &causes).unwrap()
+        };
+        assert!(
+            said(&[
+                "client error (Connect)",
+                "tcp connect error",
+                "Connection refused (os error 111)"
+            ])
+            .starts_with("connection refused")
+        );
+        assert!(
+            said(&[
+                "client error (Connect)",
+                "dns error",
+                "failed to lookup address information: Name or service not known"
+            ])
+            .starts_with("name not found")
+        );
+        assert!(
+            said(&[
+                "client error (Connect)",
+                "received corrupt message of type InvalidContentType"
+            ])
+            .starts_with("TLS handshake failed")
+        );
+        assert!(
+            said(&[
+                "client error (Connect)",
+                "invalid peer certificate: UnknownIssuer"
+            ])
+            .contains("certificate")
+        );
     }
 }

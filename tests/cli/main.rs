@@ -9,9 +9,12 @@ mod apply;
 #[cfg(feature = "sim")]
 mod client;
 #[cfg(feature = "sim")]
+mod converge;
+#[cfg(feature = "sim")]
 mod guard;
 #[cfg(feature = "sim")]
 mod plan;
+mod reach;
 mod schema;
 #[cfg(feature = "sim")]
 mod sim;

@@ -1,0 +1,113 @@
+//! When there is no portal where the user points: the cause in words, one announced
+//! retry (no backoff loop), and hints for the usual mistakes.
+
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::process::Command;
+
+use crate::support::{Run, repo};
+
+const KEY: &str = "sk-0000000000000000000000000000000000000000000000000000000000000001";
+
+/// `offboard plan manifests/example.yaml` with `env`, the key set unless `no_key`.
+fn plan(portal: Option<&str>, no_key: bool) -> Run {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_offboard"));
+    command
+        .args(["plan", "manifests/example.yaml"])
+        .current_dir(repo())
+        .env("NO_COLOR", "1")
+        .env_remove("DOCSPACE_URL")
+        .env_remove("DOCSPACE_API_KEY");
+    if let Some(portal) = portal {
+        command.args(["--portal", portal]);
+    }
+    if !no_key {
+        command.env("DOCSPACE_API_KEY", KEY);
+    }
+    let output = command.output().expect("offboard runs");
+    Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8(output.stdout).unwrap(),
+        stderr: String::from_utf8(output.stderr).unwrap(),
+    }
+}
+
+#[test]
+fn a_port_nobody_listens_on_is_refused_in_words_after_one_retry() {
+    // A port that was free a moment ago: nothing listens there now.
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let run = plan(Some(&format!("http://127.0.0.1:{port}")), false);
+    assert_eq!(run.code, 3, "{}", run.transcript());
+    assert!(
+        run.stderr
+            .contains("connection refused: nothing listens at that address and port"),
+        "{}",
+        run.transcript()
+    );
+    assert_eq!(
+        run.stderr.matches("retrying").count(),
+        1,
+        "one announced retry, no backoff: {}",
+        run.stderr
+    );
+    assert!(
+        !run.stderr.contains("error sending request"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_server_that_is_not_docspace_is_named_so() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    // Answers every request with an empty 404, as a web server without the API does.
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            let mut request = [0u8; 4096];
+            let _ = stream.read(&mut request);
+            let _ = stream.write_all(
+                b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+            );
+        }
+    });
+    let run = plan(Some(&format!("http://127.0.0.1:{port}/api/2.0")), false);
+    assert_eq!(run.code, 3, "{}", run.transcript());
+    assert!(
+        run.stderr.contains(&format!(
+            "http://127.0.0.1:{port}/api/2.0/ is not a DocSpace portal: it answered 404 on the API root"
+        )),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("hint: give the portal's root URL"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_portal_without_a_scheme_gets_a_suggestion_and_missing_settings_come_together() {
+    let run = plan(Some("127.0.0.1:45451"), false);
+    assert_eq!(run.code, 2, "{}", run.transcript());
+    assert!(
+        run.stderr
+            .contains("`127.0.0.1:45451` has no scheme: did you mean http://127.0.0.1:45451?"),
+        "{}",
+        run.stderr
+    );
+    let run = plan(None, true);
+    assert_eq!(run.code, 2, "{}", run.transcript());
+    assert!(
+        run.stderr.contains("error: no portal given and no API key"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("DOCSPACE_URL") && run.stderr.contains("DOCSPACE_API_KEY"));
+}
