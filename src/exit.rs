@@ -10,6 +10,8 @@ pub const FAILED: u8 = 1;
 pub const INVALID: u8 = 2;
 /// Portal unreachable, key unauthorized, or the pre-flight check failed.
 pub const PORTAL: u8 = 3;
+/// `apply`: the confirmation was declined; nothing was changed.
+pub const DECLINED: u8 = 4;
 /// Interrupted (Ctrl-C): 128 + SIGINT, as shells report it.
 pub const INTERRUPTED: u8 = 130;
 

@@ -193,6 +193,29 @@ pub async fn apply_manifest(apply: Apply) -> u8 {
             }
         }
     }
+    if apply.only_failed {
+        let Some(replay) = &earlier else {
+            eprintln!(
+                "error: --only-failed retries the failed leavers of an earlier run, and {} holds none",
+                apply.run_dir.display()
+            );
+            eprintln!("hint: pass the --run-dir of the run to retry");
+            return exit::INVALID;
+        };
+        let past = Past::of(replay, &apply.run_dir);
+        if !apply
+            .manifest
+            .leavers
+            .iter()
+            .any(|l| past.failed(&l.user.to_string()))
+        {
+            eprintln!(
+                "nothing failed in the earlier run in {}: nothing to retry",
+                apply.run_dir.display()
+            );
+            return exit::SUCCESS;
+        }
+    }
     let plan = plan(&apply.manifest, &observed);
     let plan = match &earlier {
         Some(replay) => {
@@ -239,8 +262,8 @@ pub async fn apply_manifest(apply: Apply) -> u8 {
         let mut answer = String::new();
         let _ = std::io::stdin().read_line(&mut answer);
         if !matches!(answer.trim(), "y" | "Y" | "yes") {
-            eprintln!("nothing was changed");
-            return exit::SUCCESS;
+            eprintln!("declined: nothing was changed");
+            return exit::DECLINED;
         }
     }
 

@@ -2,7 +2,7 @@
 //! as few requests as it takes (GETs only), classify every leaver and step, print.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 
 use crate::cli::PlanArgs;
 use crate::commands::validate::{check_file, print_diagnostics};
@@ -81,17 +81,19 @@ pub fn run(args: &PlanArgs) -> u8 {
         per_minute: args.rate_limit_per_minute,
         ..PacerConfig::default()
     });
-    let observed = match runtime.block_on(observe(&client, &pacer, &manifest, protect, Depth::Plan))
-    {
-        Ok(observed) => observed,
-        Err(err) => {
-            eprintln!("error: {err}");
-            if let Some(hint) = err.hint() {
-                eprintln!("hint: {hint}");
+    let reads = observe(&client, &pacer, &manifest, protect, Depth::Plan);
+    let terminal = std::io::stderr().is_terminal();
+    let observed =
+        match runtime.block_on(crate::report::progress::counting(reads, &pacer, terminal)) {
+            Ok(observed) => observed,
+            Err(err) => {
+                eprintln!("error: {err}");
+                if let Some(hint) = err.hint() {
+                    eprintln!("hint: {hint}");
+                }
+                return error_code(exit::PORTAL);
             }
-            return error_code(exit::PORTAL);
-        }
-    };
+        };
     let plan = plan(&manifest, &observed);
     let text = match args.format {
         crate::cli::PlanFormat::Human => plan_report::human(&plan),

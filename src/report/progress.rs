@@ -79,3 +79,29 @@ pub async fn show(mut events: UnboundedReceiver<Event>, terminal: bool, pacer: A
         bar.finish_and_clear();
     }
 }
+
+/// Runs `work` (the reads of `plan`) and, on a terminal, shows a counter of the
+/// requests `pacer` has sent meanwhile; elsewhere it shows nothing.
+pub async fn counting<T>(work: impl Future<Output = T>, pacer: &Pacer, terminal: bool) -> T {
+    if !terminal {
+        return work.await;
+    }
+    let spinner = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+    spinner.set_style(
+        ProgressStyle::with_template("{spinner} reading the portal: {pos} requests")
+            .expect("a valid template"),
+    );
+    let mut tick = tokio::time::interval(Duration::from_millis(100));
+    tokio::pin!(work);
+    let result = loop {
+        tokio::select! {
+            result = &mut work => break result,
+            _ = tick.tick() => {
+                spinner.set_position(pacer.counters.attempts.load(Ordering::Relaxed));
+                spinner.tick();
+            }
+        }
+    };
+    spinner.finish_and_clear();
+    result
+}

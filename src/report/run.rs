@@ -338,6 +338,20 @@ pub fn summary(report: &RunReport, run_dir: &Path) -> String {
             leaver.error.as_deref().unwrap_or_default()
         );
     }
+    for leaver in report.leavers.iter().filter(|l| l.outcome == "invalid") {
+        let _ = writeln!(
+            out,
+            "  invalid: {}: {}",
+            leaver.leaver,
+            leaver.reason.as_deref().unwrap_or_default()
+        );
+    }
+    if t.failed > 0 {
+        let _ = writeln!(
+            out,
+            "  next: fix the causes, then run the same apply with --only-failed to retry just those leavers"
+        );
+    }
     let _ = writeln!(
         out,
         "  reports: {} and {}",

@@ -431,6 +431,12 @@ async fn failed_reassign_jobs_fail_their_leaver_and_skip_the_rest() {
         "{first:#}"
     );
     assert!(run.stdout.contains("failed: leaver0@synthetic.example"));
+    assert!(
+        run.stdout
+            .contains("then run the same apply with --only-failed"),
+        "{}",
+        run.stdout
+    );
 }
 
 /// DocSpace reports a file operation that hit an unexpected exception as finished

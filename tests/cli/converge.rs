@@ -132,3 +132,81 @@ async fn a_resumed_apply_announces_what_it_will_do() {
         again.stderr
     );
 }
+
+/// `--only-failed` retries the failed leavers of an earlier run: without one it is a
+/// usage error, and with nothing failed it says so and changes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_failed_needs_an_earlier_run_with_failures() {
+    let dir = tempfile::tempdir().unwrap();
+    let (sim, manifest) = synthetic(2, quick(), dir.path()).await;
+    let run_dir = dir.path().join("run");
+    let mut args = yes(&manifest, &run_dir);
+    args.push("--only-failed");
+    let none = apply(&sim, &args).await;
+    assert_eq!(none.code, 2, "{}", none.transcript());
+    assert!(
+        none.stderr
+            .contains("--only-failed retries the failed leavers of an earlier run"),
+        "{}",
+        none.stderr
+    );
+    assert!(
+        !run_dir.join("journal.jsonl").exists(),
+        "no run was started"
+    );
+    let first = apply(&sim, &yes(&manifest, &run_dir)).await;
+    assert_eq!(first.code, 0, "{}", first.transcript());
+    let writes = sim.stats()["byRoute"].clone();
+    let nothing = apply(&sim, &args).await;
+    assert_eq!(nothing.code, 0, "{}", nothing.transcript());
+    assert!(
+        nothing.stderr.contains("nothing failed in the earlier run"),
+        "{}",
+        nothing.stderr
+    );
+    assert_eq!(
+        sim.stats()["byRoute"]["PUT /api/2.0/people/status/{status}"],
+        writes["PUT /api/2.0/people/status/{status}"]
+    );
+}
+
+/// Declining the confirmation (on a terminal: `script` gives apply one) sends
+/// nothing and exits 4, so a wrapper script can tell it from success.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn declining_the_confirmation_changes_nothing_and_exits_4() {
+    let dir = tempfile::tempdir().unwrap();
+    let (sim, manifest) = synthetic(2, quick(), dir.path()).await;
+    let line = format!(
+        "{} apply {} --run-dir {}",
+        env!("CARGO_BIN_EXE_offboard"),
+        manifest.display(),
+        dir.path().join("run").display()
+    );
+    let mut child = Command::new("script")
+        .args(["-qec", &line, "/dev/null"])
+        .env("DOCSPACE_URL", sim.url())
+        .env("DOCSPACE_API_KEY", sim.owner_key())
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("script(1) runs");
+    use std::io::Write as _;
+    child.stdin.take().unwrap().write_all(b"n\n").unwrap();
+    let output = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(4), "{text}");
+    assert!(text.contains("declined: nothing was changed"), "{text}");
+    let stats = sim.stats();
+    assert!(
+        stats["byRoute"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .all(|route| route.starts_with("GET ")),
+        "{stats:#}"
+    );
+}

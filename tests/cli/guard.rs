@@ -46,10 +46,18 @@ async fn a_room_of_someone_else_is_never_archived_unless_the_row_names_it() {
     let manifest = write_manifest(
         dir.path(),
         &format!(
-            "{DEFAULTS}  - user: kenji.mori@example.com\n    workspace: 2008\n  - user: mei.chen@example.com\n    workspace: 2001\n"
+            "{DEFAULTS}  - user: kenji.mori@example.com\n    workspace: 2008\n  - user: mei.chen@example.com\n    workspace: 2001\n  - user: liam.oconnor@example.com\n    workspace: 4102\n"
         ),
     );
     let plan = plan_json(&sim, &manifest);
+    // A folder somebody else created (Dmitri's, in the Sales room) is not Liam's.
+    let liam = planned(&plan, "liam.oconnor@example.com");
+    assert_eq!(liam["outcome"], "invalid", "{liam:#}");
+    assert!(
+        reason(liam)
+            .contains("is owned by Dmitri Volkov, and liam.oconnor@example.com did not create it"),
+        "{liam:#}"
+    );
     let kenji = planned(&plan, "kenji.mori@example.com");
     assert_eq!(kenji["outcome"], "invalid", "{kenji:#}");
     assert!(
@@ -76,9 +84,17 @@ async fn a_room_of_someone_else_is_never_archived_unless_the_row_names_it() {
     let run = apply(&sim, &yes(&manifest, &run_dir)).await;
     let after = sim.state();
     let report = report(&run_dir);
+    // The summary names invalid leavers with their reasons, as it does failed ones.
+    assert!(
+        run.stdout
+            .contains("  invalid: kenji.mori@example.com: room 2008 \"Company policies\" is owned by Grace Okafor"),
+        "{}",
+        run.stdout
+    );
     for (email, room) in [
         ("kenji.mori@example.com", 2008),
         ("mei.chen@example.com", 2001),
+        ("liam.oconnor@example.com", 4102),
     ] {
         let row = leaver(&report, email);
         assert_eq!(row["outcome"], "invalid", "{}\n{row:#}", run.transcript());
@@ -94,7 +110,7 @@ async fn a_room_of_someone_else_is_never_archived_unless_the_row_names_it() {
                 &folder(&before, room)["parent"],
                 &folder(&before, room)["createdBy"]
             ),
-            "room {room} is untouched"
+            "workspace {room} is untouched"
         );
     }
 
