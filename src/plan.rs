@@ -87,9 +87,9 @@ pub struct Observed {
     /// who owns no room (and not their workspace) has had their data reassigned.
     pub rooms_owned: HashMap<String, u64>,
     /// Leavers (by [`UserRef::key`]) whose workspace, owned by someone else now, is
-    /// known to be theirs all the same: an earlier session of this run acted on it
-    /// (its journal), or their data was reassigned (audit 4030) and this row's archive
-    /// owner owns it now, as reassigning and archiving leave it.
+    /// known to be theirs all the same: an earlier session of this run announced a
+    /// write to it (its journal), or the audit trail shows them creating it and this
+    /// row's archive owner holds it now, as reassigning and archiving leave it.
     pub handed_over: HashSet<String>,
     pub audit: AuditAccess,
     /// `--protect` accounts, on top of the manifest's `protected:` list.
@@ -351,6 +351,9 @@ pub fn resumed(
             if step.status != StepStatus::Unchanged && complete(&leaver.leaver, &step.step) {
                 step.status = StepStatus::Unchanged;
                 step.detail = "done earlier in this run".into();
+                if step.step == Step::Archive.as_str() {
+                    leaver.member_changes.clear();
+                }
             }
         }
         if !leaver
@@ -392,6 +395,7 @@ fn estimate(manifest: &Manifest, leavers: &[LeaverPlan], observed: &Observed) ->
     let mut requests = 0u64;
     let mut writes = 0u64;
     let (mut disables, mut takeovers, mut moves, mut operations) = (0u64, 0u64, 0u64, 0u64);
+    let mut handovers = 0u64;
     let mut audits = false;
     let mut due = 0u64;
     for (leaver, plan) in manifest.leavers.iter().zip(leavers) {
@@ -432,10 +436,19 @@ fn estimate(manifest: &Manifest, leavers: &[LeaverPlan], observed: &Observed) ->
                 requests += 4;
                 writes += 2;
                 operations += 1;
+                // Handed to the archive owner unless it holds it (one owner change),
+                // taken over first when the key may not change its members (another).
                 let folder = observed
                     .folders
                     .get(&(leaver.workspace as i64))
                     .and_then(Lookup::found);
+                let (archive_owner, _) = archive_subjects(leaver, observed);
+                if folder.is_some_and(|f| {
+                    f.owner_id()
+                        .is_none_or(|id| !id.eq_ignore_ascii_case(&archive_owner))
+                }) {
+                    handovers += 1;
+                }
                 if folder.is_some_and(|f| !f.can("EditAccess")) {
                     takeovers += 1;
                 }
@@ -460,7 +473,7 @@ fn estimate(manifest: &Manifest, leavers: &[LeaverPlan], observed: &Observed) ->
     // Who the key is, the people list, the groups and the keys, once.
     requests += 4;
     let lockouts = disables.div_ceil(100);
-    let owner_changes = 2 * takeovers.div_ceil(BATCH);
+    let owner_changes = takeovers.div_ceil(BATCH) + handovers.div_ceil(BATCH);
     let move_calls = moves.div_ceil(BATCH);
     operations += move_calls;
     // Polls of file operations; the audit pre-flight and the login history once.
@@ -559,7 +572,11 @@ fn plan_leaver(leaver: &Leaver, observed: &Observed, protected: &[String]) -> Le
             .iter()
             .map(|s| StepPlan {
                 step: s.as_str().to_owned(),
-                status: StepStatus::WillChange,
+                status: if matches!(s, Step::Export | Step::Audit) {
+                    StepStatus::WillCollect
+                } else {
+                    StepStatus::WillChange
+                },
                 detail: "decided once the workspace is read".into(),
             })
             .collect();
@@ -639,16 +656,13 @@ pub fn ownership_problem(
     if !archives && !leaver.steps.contains(&Step::Export) {
         return None;
     }
-    let (relation, group) = relation(user, folder, members, handed_over);
-    if matches!(relation, Relation::Own | Relation::HandedOver) {
-        return None;
-    }
     let what = if folder.is_room() { "room" } else { "folder" };
     let title = &folder.title;
     let owner = folder
         .created_by
         .as_ref()
         .map_or_else(|| "somebody else".to_owned(), |c| c.display_name.clone());
+    // A title the row states must be the workspace's, whoever owns it.
     match &leaver.confirm_workspace {
         Some(confirmed) if confirmed == title => return None,
         Some(confirmed) => {
@@ -658,6 +672,10 @@ pub fn ownership_problem(
             ));
         }
         None => {}
+    }
+    let (relation, group) = relation(user, folder, members, handed_over);
+    if matches!(relation, Relation::Own | Relation::HandedOver) {
+        return None;
     }
     let how = match (relation, group) {
         (Relation::Member, Some(group)) => {

@@ -184,7 +184,12 @@ pub async fn apply_manifest(apply: Apply) -> u8 {
     let mut observed = observed;
     // A resumed run knows the workspaces it worked on, whoever owns them now, and the
     // steps it finished: its plan shows what this session will do.
-    let earlier = read_only(&apply.run_dir).ok();
+    // Only this manifest's journal on this portal counts (opening it refuses others).
+    let earlier = read_only(&apply.run_dir).ok().filter(|replay| {
+        replay.header().is_some_and(|h| {
+            h.manifest_sha256 == apply.manifest_sha256 && h.portal == apply.client.portal().as_str()
+        })
+    });
     if let Some(replay) = &earlier {
         let worked = Past::worked_on_workspace(replay);
         for leaver in &apply.manifest.leavers {

@@ -283,8 +283,8 @@ async fn observe_steps(
         observed.members.insert(id, members?);
     }
     // A workspace the archive owner owns now may still be the leaver's: reassigning
-    // and archiving hand it on. The audit trail says whether their data was reassigned.
-    let handed_on: Vec<(String, String)> = manifest
+    // and archiving hand it on. The audit trail says whether the leaver created it.
+    let handed_on: Vec<(String, (String, i64, bool))> = manifest
         .leavers
         .iter()
         .filter(|l| l.steps.contains(&Step::Archive) || l.steps.contains(&Step::Export))
@@ -299,14 +299,14 @@ async fn observe_steps(
                 .get(&(l.workspace as i64))
                 .and_then(Lookup::found)?;
             let held_by = folder.owner_id()?;
-            (user.is_disabled()
-                && !held_by.eq_ignore_ascii_case(&user.id)
-                && held_by.eq_ignore_ascii_case(&owner.id))
-            .then(|| (l.user.key(), user.id.clone()))
+            (!held_by.eq_ignore_ascii_case(&user.id) && held_by.eq_ignore_ascii_case(&owner.id))
+                .then(|| (l.user.key(), (user.id.clone(), folder.id, folder.is_room())))
         })
         .collect();
-    for ((key, _), answer) in each(handed_on, |(_, id)| async move {
-        pacer.call(Lane::Read, || client.reassigned_from(&id)).await
+    for ((key, _), answer) in each(handed_on, |(_, (id, folder, room))| async move {
+        pacer
+            .call(Lane::Read, || client.created_by(&id, folder, room))
+            .await
     })
     .await
     {

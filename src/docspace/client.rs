@@ -530,29 +530,30 @@ impl Client {
             .await
     }
 
-    /// Whether the audit trail shows the user's data reassigned (`UserDataReassigns`,
-    /// 4030, whose target is the from-user alone: ReassignProgressItem.
-    /// SendSuccessNotifyAsync). Filtered by action and target on the server; the
-    /// events are checked here too, since a portal without the audit feature ignores
-    /// filters and answers its last 20 events.
-    pub async fn reassigned_from(&self, user_id: &str) -> Result<bool, ApiError> {
-        const USER_DATA_REASSIGNS: u64 = 4030;
+    /// Whether the audit trail shows `user_id` creating room or folder `id`
+    /// (`RoomCreated` 5070 / `FolderCreated` 5019, whose target is the new entry's
+    /// id). Filtered by action and target on the server (with `action`, `target` must
+    /// equal the stored target); checked here too, since a portal without the audit
+    /// feature ignores filters and answers its last 20 events.
+    pub async fn created_by(&self, user_id: &str, id: i64, room: bool) -> Result<bool, ApiError> {
+        let action: u64 = if room { 5070 } else { 5019 };
+        let target = id.to_string();
         let query = [
-            ("action", USER_DATA_REASSIGNS.to_string()),
-            ("target", user_id.to_owned()),
-            ("count", "1".to_owned()),
+            ("action", action.to_string()),
+            ("target", target.clone()),
+            ("count", PAGE.to_string()),
         ];
         let page: Envelope<Vec<Value>> = self
             .get("api/2.0/security/audit/events/filter", &query)
             .await?;
         Ok(page.response.unwrap_or_default().iter().any(|event| {
-            event["actionId"].as_u64() == Some(USER_DATA_REASSIGNS)
-                && event["target"].as_array().is_some_and(|t| {
-                    t.iter().any(|id| {
-                        id.as_str()
-                            .is_some_and(|id| id.eq_ignore_ascii_case(user_id))
-                    })
-                })
+            event["actionId"].as_u64() == Some(action)
+                && event["userId"]
+                    .as_str()
+                    .is_some_and(|by| by.eq_ignore_ascii_case(user_id))
+                && event["target"]
+                    .as_array()
+                    .is_some_and(|t| t.iter().any(|t| t.as_str() == Some(target.as_str())))
         }))
     }
 

@@ -106,22 +106,20 @@ impl Past {
             .contains(&(leaver.to_owned(), step.as_str().to_owned()))
     }
 
-    /// Leavers (as labelled in the journal) whose workspace an earlier session archived
-    /// or exported, or set out to: it passed the ownership check then, and the owner
-    /// it has now may be the one this tool gave it.
+    /// Leavers (as labelled in the journal) whose workspace an earlier session
+    /// announced an archive or export write for: that happens only after the
+    /// ownership check passed, and the owner the workspace has now may be the one this
+    /// tool gave it. Outcomes prove nothing (a failed read ends a step too).
     pub fn worked_on_workspace(replay: &Replay) -> HashSet<String> {
-        let touches = |step: &str| step == Step::Archive.as_str() || step == Step::Export.as_str();
         replay
             .records
             .iter()
             .filter_map(|record| match record {
-                Record::Intent { leaver, step, .. } if touches(step) => Some(leaver.clone()),
-                Record::Outcome {
-                    leaver,
-                    step,
-                    status,
-                    ..
-                } if touches(step) && status != step_status::SKIPPED => Some(leaver.clone()),
+                Record::Intent { leaver, step, .. }
+                    if step == Step::Archive.as_str() || step == Step::Export.as_str() =>
+                {
+                    Some(leaver.clone())
+                }
                 _ => None,
             })
             .collect()
@@ -825,10 +823,13 @@ async fn check_ownership(engine: &Engine, job: &Job, folder: &Folder) -> Result<
     };
     let handed_over = job.handed_over
         || (someone_elses
-            && user.is_disabled()
             && owner.as_deref() == Some(job.archive_owner.id.to_lowercase().as_str())
             && engine
-                .read(job, || engine.client.reassigned_from(&user.id))
+                .read(job, || {
+                    engine
+                        .client
+                        .created_by(&user.id, folder.id, folder.is_room())
+                })
                 .await
                 .unwrap_or(false));
     let archived_already = crate::plan::archived_already(

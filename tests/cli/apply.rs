@@ -391,6 +391,23 @@ async fn without_a_terminal_or_beyond_the_limit_nothing_is_sent() {
     assert_eq!(writes(&sim), 0);
 }
 
+/// Cuts `run_dir`'s journal after the first intent of `step`: what a kill -9 right
+/// after announcing that write leaves behind.
+pub(crate) fn cut_journal_after_intent(run_dir: &Path, step: &str) {
+    let journal = run_dir.join("journal.jsonl");
+    let text = std::fs::read_to_string(&journal).unwrap();
+    let mut kept = String::new();
+    for line in text.lines() {
+        kept.push_str(line);
+        kept.push('\n');
+        if line.contains(r#""type":"intent""#) && line.contains(&format!(r#""step":"{step}""#)) {
+            break;
+        }
+    }
+    assert_ne!(kept, text, "the journal has an intent of {step}");
+    std::fs::write(&journal, kept).unwrap();
+}
+
 /// A synthetic portal of `n` leavers and its manifest in `dir`.
 pub(crate) async fn synthetic(n: usize, config: Config, dir: &Path) -> (SimHandle, PathBuf) {
     let sim = spawn(config, &Source::Synthetic(n))
@@ -879,18 +896,7 @@ async fn a_reassign_in_doubt_whose_job_finished_is_not_started_again() {
     let first = apply(&sim, &args).await;
     assert_eq!(first.code, 0, "{}", first.transcript());
     // What kill -9 right after the start's intent leaves behind.
-    let journal = run_dir.join("journal.jsonl");
-    let text = std::fs::read_to_string(&journal).unwrap();
-    let mut kept = String::new();
-    for line in text.lines() {
-        kept.push_str(line);
-        kept.push('\n');
-        if line.contains(r#""type":"intent""#) && line.contains(r#""step":"reassign""#) {
-            break;
-        }
-    }
-    assert_ne!(kept, text, "the journal has a reassign intent");
-    std::fs::write(&journal, kept).unwrap();
+    cut_journal_after_intent(&run_dir, "reassign");
 
     let resumed = apply(&sim, &args).await;
     assert_eq!(resumed.code, 0, "{}", resumed.transcript());

@@ -22,12 +22,23 @@ fn detailed_exit_code(sim: &docspace_sim::SimHandle, manifest: &std::path::Path)
         .unwrap_or(-1)
 }
 
-/// `estimated` within 15 % of `sent`.
-fn close(estimated: &Value, sent: &Value) -> bool {
-    let (estimated, sent) = (estimated.as_f64().unwrap(), sent.as_f64().unwrap());
-    (estimated - sent).abs() <= 0.15 * sent
+/// The plan's estimates (`summary`) within 15 % of what the run sent (`run` of
+/// report.json).
+fn estimated_well(summary: &Value, run: &Value) {
+    for (sent, estimate) in [
+        ("requests", "estimated_requests"),
+        ("writes", "estimated_writes"),
+    ] {
+        let (planned, done) = (
+            summary[estimate].as_f64().unwrap(),
+            run[sent].as_f64().unwrap(),
+        );
+        assert!(
+            (planned - done).abs() <= 0.15 * done,
+            "{sent}: planned {planned}, sent {done}"
+        );
+    }
 }
-
 /// The example manifest on the demo company: before apply, changes are pending
 /// (exit 2) and the estimate is what apply sends; after it, the plan has nothing left
 /// to change (exit 0), though it would collect the audit trails and the export again.
@@ -45,18 +56,7 @@ async fn after_apply_the_plan_has_nothing_left_to_change() {
     let run_dir = dir.path().join("run");
     let run = apply(&sim, &yes(&manifest, &run_dir)).await;
     assert_eq!(run.code, 0, "{}", run.transcript());
-    let sent = report(&run_dir)["run"].clone();
-    for (what, field) in [
-        ("requests", "estimated_requests"),
-        ("writes", "estimated_writes"),
-    ] {
-        assert!(
-            close(&before["summary"][field], &sent[what]),
-            "{what}: planned {}, sent {}",
-            before["summary"][field],
-            sent[what]
-        );
-    }
+    estimated_well(&before["summary"], &report(&run_dir)["run"]);
 
     assert_eq!(
         detailed_exit_code(&sim, &manifest),
@@ -90,18 +90,7 @@ async fn the_plan_estimates_what_apply_sends() {
     let run_dir = dir.path().join("run");
     let run = apply(&sim, &yes(&manifest, &run_dir)).await;
     assert_eq!(run.code, 0, "{}", run.transcript());
-    let sent = report(&run_dir)["run"].clone();
-    for (what, field) in [
-        ("requests", "estimated_requests"),
-        ("writes", "estimated_writes"),
-    ] {
-        assert!(
-            close(&planned[field], &sent[what]),
-            "{what}: planned {}, sent {}",
-            planned[field],
-            sent[what]
-        );
-    }
+    estimated_well(&planned, &report(&run_dir)["run"]);
 }
 
 /// `apply --yes` says where, as whom and who is due before it starts; a resumed run
@@ -172,7 +161,7 @@ async fn only_failed_needs_an_earlier_run_with_failures() {
 
 /// Declining the confirmation (on a terminal: `script` gives apply one) sends
 /// nothing and exits 4, so a wrapper script can tell it from success.
-#[cfg(unix)]
+#[cfg(target_os = "linux")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn declining_the_confirmation_changes_nothing_and_exits_4() {
     let dir = tempfile::tempdir().unwrap();

@@ -285,15 +285,7 @@ async fn folders_inside_rooms_take_no_user_shares() {
 async fn room_invitations_are_applied_in_the_order_sent() {
     let p = Portal::start().await;
     let plain = p.user_id("plain@example.com");
-    let hr = p.state()["groups"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|g| g["name"] == "HR")
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let hr = p.group_id("HR");
     let refused = p
         .call(
             "PUT",
@@ -336,15 +328,7 @@ fn audited(p: &Portal, action: u64) -> usize {
 async fn a_room_takes_member_changes_through_the_folder_share_route_too() {
     let p = Portal::start().await;
     let plain = p.user_id("plain@example.com");
-    let hr = p.state()["groups"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|g| g["name"] == "HR")
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let hr = p.group_id("HR");
     let share = |items: Value| Some(json!({ "share": items }));
     // A DocSpace admin who is not a member: no EditAccess.
     let by_admin = p

@@ -5,18 +5,6 @@ use serde_json::json;
 
 use crate::support::*;
 
-fn group_id(p: &Portal, name: &str) -> String {
-    p.state()["groups"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|g| g["name"] == name)
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
-
 /// `GroupController.GetGroupByUserId` (`group/user/{userid:guid}`): `Action_ReadGroups`,
 /// then `GetUserGroupsAsync` (the user's non-system groups, by name in ordinal order)
 /// as `GroupSummaryDto` `{id, name, manager, isSystem}`: `manager` is the manager's
@@ -26,8 +14,8 @@ fn group_id(p: &Portal, name: &str) -> String {
 async fn a_users_groups_are_summaries_with_the_managers_user_name() {
     let p = Portal::start().await;
     let manager = p.user_id("manager@example.com");
-    let hr = group_id(&p, "HR");
-    let sales = group_id(&p, "Sales");
+    let hr = p.group_id("HR");
+    let sales = p.group_id("Sales");
     let of_manager = p
         .get(&format!("/api/2.0/group/user/{manager}"), OWNER)
         .await;

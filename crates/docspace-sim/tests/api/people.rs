@@ -85,7 +85,7 @@ async fn the_filter_pages_with_a_total_and_hides_disabled_users_from_non_admins(
     assert_eq!(by_type.json()["total"], 1);
     let by_group = p
         .get(
-            &format!("/api/2.0/people/filter?groupId={}", group_id(&p, "Sales")),
+            &format!("/api/2.0/people/filter?groupId={}", p.group_id("Sales")),
             OWNER,
         )
         .await;
@@ -94,18 +94,6 @@ async fn the_filter_pages_with_a_total_and_hides_disabled_users_from_non_admins(
         .get("/api/2.0/people/filter?employeeStatus=Sleeping", OWNER)
         .await;
     assert_eq!(bad.status, 400);
-}
-
-fn group_id(p: &Portal, name: &str) -> String {
-    p.state()["groups"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|g| g["name"] == name)
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
 }
 
 #[tokio::test]

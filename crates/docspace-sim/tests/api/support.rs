@@ -114,6 +114,19 @@ impl Portal {
         self.sim.state()
     }
 
+    /// The id of the group called `name`.
+    pub fn group_id(&self, name: &str) -> String {
+        self.state()["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|g| g["name"] == name)
+            .unwrap_or_else(|| panic!("no group {name}"))["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
     pub fn folder(&self, id: i64) -> Option<Value> {
         self.state()["folders"]
             .as_array()
