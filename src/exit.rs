@@ -14,6 +14,8 @@ pub const PORTAL: u8 = 3;
 pub const DECLINED: u8 = 4;
 /// Interrupted (Ctrl-C): 128 + SIGINT, as shells report it.
 pub const INTERRUPTED: u8 = 130;
+/// Stopped by SIGTERM (what CI runners send on cancel): 128 + SIGTERM.
+pub const TERMINATED: u8 = 143;
 
 pub fn code(value: u8) -> ExitCode {
     ExitCode::from(value)

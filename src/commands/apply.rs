@@ -311,16 +311,21 @@ pub async fn apply_manifest(apply: Apply) -> u8 {
     let (events, receiver) = mpsc::unbounded_channel();
     let interrupt = cancel.clone();
     let notices = events.clone();
+    // Ctrl-C (SIGINT) and SIGTERM, which CI runners send on cancel, stop the run the
+    // same way; the exit code says which (130 or 143).
+    let stopped_by = Arc::new(std::sync::atomic::AtomicU8::new(exit::INTERRUPTED));
+    let signal_code = stopped_by.clone();
     let signals = tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
+        if let Some(code) = stop_signal().await {
+            signal_code.store(code, Ordering::Relaxed);
             // Through the progress display, so the bar is not torn.
             let _ = notices.send(crate::executor::run::Event::Notice(
                 "interrupted: no new work starts; calls in flight finish and are journaled (Ctrl-C again stops at once)".into(),
             ));
             interrupt.cancel();
-            if tokio::signal::ctrl_c().await.is_ok() {
+            if let Some(code) = stop_signal().await {
                 // The journal is fsynced record by record: it replays as it stands.
-                std::process::exit(i32::from(exit::INTERRUPTED));
+                std::process::exit(i32::from(code));
             }
         }
     });
@@ -401,7 +406,7 @@ pub async fn apply_manifest(apply: Apply) -> u8 {
     };
     print_summary(&report, &settings.run_dir);
     if session.interrupted {
-        exit::INTERRUPTED
+        stopped_by.load(Ordering::Relaxed)
     } else if report.run.totals.failed > 0 || report.run.totals.invalid > 0 || session.failed > 0 {
         exit::FAILED
     } else {
@@ -431,4 +436,24 @@ fn run_id() -> String {
     let now = jiff::Timestamp::now();
     let nanos = now.subsec_nanosecond() as u32 ^ std::process::id();
     format!("{}-{:04x}", now.strftime("%Y%m%dT%H%M%SZ"), nanos & 0xffff)
+}
+
+/// Waits for Ctrl-C or SIGTERM; the exit code that stands for it.
+async fn stop_signal() -> Option<u8> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = signal(SignalKind::terminate()).ok()?;
+        tokio::select! {
+            interrupt = tokio::signal::ctrl_c() => interrupt.ok().map(|()| exit::INTERRUPTED),
+            _ = term.recv() => Some(exit::TERMINATED),
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        tokio::signal::ctrl_c()
+            .await
+            .ok()
+            .map(|()| exit::INTERRUPTED)
+    }
 }

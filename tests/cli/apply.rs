@@ -797,6 +797,21 @@ async fn storms_of_429s_and_5xx_slow_the_run_but_repeat_no_write() {
 #[cfg(unix)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ctrl_c_stops_new_work_and_writes_valid_reports() {
+    stopped_by_a_signal(libc::SIGINT, 130).await;
+}
+
+/// SIGTERM, what CI runners send when a job is cancelled, stops the run as Ctrl-C
+/// does; the exit code is 128 + 15.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_stops_the_run_like_ctrl_c() {
+    stopped_by_a_signal(libc::SIGTERM, 143).await;
+}
+
+/// Stops a run with `signal` once some steps are done: exit `code`, valid reports
+/// of an interrupted run, and a resume that finishes.
+#[cfg(unix)]
+async fn stopped_by_a_signal(signal: i32, code: i32) {
     let dir = tempfile::tempdir().unwrap();
     let (sim, manifest) = synthetic(30, quick(), dir.path()).await;
     let run_dir = dir.path().join("run");
@@ -810,11 +825,11 @@ async fn ctrl_c_stops_new_work_and_writes_valid_reports() {
     ];
     let child = start_and_wait(&sim, &args, &run_dir, 32).await;
     // SAFETY: sending a signal to our own child process.
-    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    unsafe { libc::kill(child.id() as i32, signal) };
     let output = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
         .await
         .unwrap();
-    assert_eq!(output.status.code(), Some(130));
+    assert_eq!(output.status.code(), Some(code));
     let report = report(&run_dir);
     assert_eq!(report["run"]["state"], "interrupted");
     assert!(
