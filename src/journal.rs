@@ -256,7 +256,7 @@ impl Journal {
             let path = path.to_path_buf();
             move |source| JournalError::Io { path, source }
         };
-        std::fs::create_dir_all(dir).map_err(io(dir))?;
+        crate::run_dir::private_dir(dir).map_err(io(dir))?;
         let lock_path = dir.join(LOCK);
         let lock = OpenOptions::new()
             .create(true)
@@ -284,6 +284,7 @@ impl Journal {
             .write(true)
             .open(&path)
             .map_err(io(&path))?;
+        crate::run_dir::private_file(&path).map_err(io(&path))?;
         let (replay, good_len) = read(&path, &file)?;
         // Drop a torn last line so the next record starts on a line of its own.
         file.set_len(good_len).map_err(io(&path))?;

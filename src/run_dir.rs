@@ -33,16 +33,48 @@ pub fn file_stem(label: &str) -> String {
     stem
 }
 
+/// Creates `dir` (and its parents) for the run's files, readable by its user alone
+/// (0700 on Unix): audit trails hold IP addresses, exports other people's work. A
+/// folder that exists already keeps its permissions (it may be the user's own).
+pub fn private_dir(dir: &Path) -> std::io::Result<()> {
+    let missing: Vec<&Path> = dir
+        .ancestors()
+        .take_while(|d| !d.as_os_str().is_empty() && !d.is_dir())
+        .collect();
+    std::fs::create_dir_all(dir)?;
+    #[cfg(unix)]
+    for created in missing {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(created, std::fs::Permissions::from_mode(0o700))?;
+    }
+    #[cfg(not(unix))]
+    let _ = missing;
+    Ok(())
+}
+
+/// Makes `path` readable and writable by its user alone (0600 on Unix).
+pub fn private_file(path: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
+}
+
 /// Writes `bytes` to `path` atomically (temporary file, fsync, rename), creating
-/// its folder.
+/// its folder; both private to the user ([`private_dir`], [`private_file`]).
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
     if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent)?;
+        private_dir(parent)?;
     }
     let mut file = atomic_write_file::AtomicWriteFile::open(path)?;
     file.write_all(bytes)?;
-    file.commit()
+    file.commit()?;
+    private_file(path)
 }
 
 /// Lowercase hex.
@@ -87,5 +119,18 @@ mod tests {
         let other = "x".repeat(300) + "@example.org";
         assert!(file_stem(&long).len() <= 130);
         assert_ne!(file_stem(&long), file_stem(&other));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn run_files_are_private_to_their_user() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("run").join("audit").join("a.json");
+        write_atomically(&file, b"{}").unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&file), 0o600);
+        assert_eq!(mode(file.parent().unwrap()), 0o700);
+        assert_eq!(mode(&dir.path().join("run")), 0o700);
     }
 }

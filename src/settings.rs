@@ -27,6 +27,8 @@ pub enum SettingsError {
     KeyFile { path: String, reason: String },
     #[error("the API key file {0} is empty")]
     EmptyKeyFile(String),
+    #[error("the API key file {0} can be written by any user: it is not used")]
+    KeyFileWritable(String),
 }
 
 impl SettingsError {
@@ -46,6 +48,69 @@ impl SettingsError {
     }
 }
 
+/// What is wrong with the key file's permissions, as ssh judges its keys: a file
+/// others may write is refused (`Err`), one others may read is a warning (`Ok(Some)`).
+pub fn key_file_permissions(path: &Path) -> Result<Option<String>, SettingsError> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let Ok(meta) = std::fs::metadata(path) else {
+            return Ok(None);
+        };
+        let mode = meta.permissions().mode();
+        if mode & 0o002 != 0 {
+            return Err(SettingsError::KeyFileWritable(shown_path(path)));
+        }
+        if mode & 0o044 != 0 {
+            return Ok(Some(format!(
+                "the API key file {} can be read by other users (mode {:o}); `chmod 600` it",
+                shown_path(path),
+                mode & 0o777
+            )));
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(None)
+}
+
+/// Whether `text` holds something shaped like a DocSpace API key (`sk-` and at
+/// least 20 letters or digits), anywhere in it.
+pub fn looks_like_key(text: &str) -> bool {
+    text.match_indices("sk-").any(|(at, _)| {
+        text[at + 3..]
+            .chars()
+            .take_while(char::is_ascii_alphanumeric)
+            .count()
+            >= 20
+    })
+}
+
+/// Where on the command line (or in `DOCSPACE_URL`) a key-shaped value was put, if
+/// anywhere: a flag's name or an argument's position, never the value. Keys pasted
+/// into the wrong place would otherwise be echoed in errors or become file names.
+pub fn misplaced_key(args: &[std::ffi::OsString], portal_env: Option<&str>) -> Option<String> {
+    if portal_env.is_some_and(looks_like_key) {
+        return Some(URL_VARIABLE.to_owned());
+    }
+    for (i, arg) in args.iter().enumerate().skip(1) {
+        let arg = arg.to_string_lossy();
+        if !looks_like_key(&arg) {
+            continue;
+        }
+        if let Some((flag, _)) = arg.split_once('=').filter(|(f, _)| f.starts_with("--")) {
+            return Some(flag.to_owned());
+        }
+        let before = args[i - 1].to_string_lossy();
+        return Some(if before.starts_with("--") {
+            before.into_owned()
+        } else {
+            format!("argument {i}")
+        });
+    }
+    None
+}
+
 /// Resolves the portal and key. `portal` is the flag or `DOCSPACE_URL` (clap reads
 /// the variable); `key_env` is the value of `DOCSPACE_API_KEY`.
 pub fn connection(
@@ -61,6 +126,7 @@ pub fn connection(
     };
     let key = match key_file {
         Some(path) => {
+            key_file_permissions(path)?;
             let text = std::fs::read_to_string(path).map_err(|e| SettingsError::KeyFile {
                 path: shown_path(path),
                 reason: e.kind().to_string(),
@@ -113,6 +179,59 @@ mod tests {
         assert_eq!(c.key.expose_secret(), "sk-abc");
         let c = connection(Some("http://127.0.0.1:1"), None, Some(" sk-env ".into())).unwrap();
         assert_eq!(c.key.expose_secret(), "sk-env");
+    }
+
+    #[test]
+    fn keys_in_the_wrong_place_are_found_and_named_not_shown() {
+        let key = format!("sk-{}", "0123456789abcdef".repeat(4));
+        let args =
+            |list: &[&str]| -> Vec<std::ffi::OsString> { list.iter().map(|a| a.into()).collect() };
+        assert_eq!(
+            misplaced_key(
+                &args(&["offboard", "plan", "m.yaml", "--portal", &key]),
+                None
+            ),
+            Some("--portal".into())
+        );
+        assert_eq!(
+            misplaced_key(
+                &args(&["offboard", "apply", "m.yaml", &format!("--run-dir={key}")]),
+                None
+            ),
+            Some("--run-dir".into())
+        );
+        assert_eq!(
+            misplaced_key(&args(&["offboard", "validate", &key]), None),
+            Some("argument 2".into())
+        );
+        assert_eq!(
+            misplaced_key(&args(&["offboard", "plan", "m.yaml"]), Some(&key)),
+            Some(URL_VARIABLE.into())
+        );
+        assert_eq!(
+            misplaced_key(&args(&["offboard", "plan", "risk-assessment.yaml"]), None),
+            None
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn key_files_others_may_write_are_refused_and_readable_ones_warned_about() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("key");
+        std::fs::write(&file, "sk-secret").unwrap();
+        let chmod =
+            |mode| std::fs::set_permissions(&file, std::fs::Permissions::from_mode(mode)).unwrap();
+        chmod(0o600);
+        assert!(matches!(key_file_permissions(&file), Ok(None)));
+        chmod(0o640);
+        assert!(matches!(key_file_permissions(&file), Ok(Some(w)) if w.contains("chmod 600")));
+        chmod(0o666);
+        assert!(matches!(
+            connection(Some("https://p.example"), Some(&file), None),
+            Err(SettingsError::KeyFileWritable(_))
+        ));
     }
 
     #[test]

@@ -45,6 +45,11 @@ pub(crate) fn portal_client(
             eprintln!("hint: {hint}");
         }
     })?;
+    if let Some(warning) =
+        api_key_file.and_then(|p| crate::settings::key_file_permissions(p).ok().flatten())
+    {
+        eprintln!("warning: {warning}");
+    }
     let client = crate::docspace::Client::new(&connection).map_err(|err| {
         eprintln!("error: {err}");
     })?;

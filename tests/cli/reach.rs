@@ -111,3 +111,47 @@ fn a_portal_without_a_scheme_gets_a_suggestion_and_missing_settings_come_togethe
     );
     assert!(run.stderr.contains("DOCSPACE_URL") && run.stderr.contains("DOCSPACE_API_KEY"));
 }
+
+/// A key pasted into the wrong flag, or into `DOCSPACE_URL`, is refused without
+/// being echoed, and nothing is created from it (`--run-dir sk-…` makes no folder).
+#[test]
+fn a_key_in_the_wrong_place_is_refused_without_echo() {
+    let dir = tempfile::tempdir().unwrap();
+    for args in [
+        vec!["plan", "manifests/example.yaml", "--portal", KEY],
+        vec!["apply", "manifests/example.yaml", "--yes", "--run-dir", KEY],
+        vec!["plan", "manifests/example.yaml", "--protect", KEY],
+        vec!["validate", KEY],
+    ] {
+        let output = Command::new(env!("CARGO_BIN_EXE_offboard"))
+            .args(&args)
+            .current_dir(repo())
+            .env("DOCSPACE_API_KEY", KEY)
+            .output()
+            .unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {text}");
+        assert!(text.contains("looks like an API key"), "{text}");
+        assert!(!text.contains(&KEY[3..]), "{args:?} echoed the key: {text}");
+    }
+    assert!(
+        !repo().join(KEY).exists(),
+        "no run directory named after the key"
+    );
+    let output = Command::new(env!("CARGO_BIN_EXE_offboard"))
+        .args(["plan", "manifests/example.yaml"])
+        .current_dir(dir.path())
+        .env("DOCSPACE_URL", KEY)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("error: DOCSPACE_URL holds what looks like an API key"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains(&KEY[3..]));
+}
