@@ -12,6 +12,9 @@ use crate::report::diagnostics::DiagnosticFormat;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// Largest manifest, `leavers_csv` or key file read, in MiB.
+    #[arg(long, global = true, value_name = "MIB", default_value_t = crate::input::DEFAULT_MAX_MIB)]
+    pub max_input_mib: u64,
 }
 
 #[derive(Debug, Subcommand)]

@@ -12,6 +12,7 @@ pub mod commands;
 pub mod docspace;
 pub mod executor;
 pub mod exit;
+pub mod input;
 pub mod journal;
 pub mod manifest;
 pub mod plan;

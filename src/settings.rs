@@ -74,6 +74,32 @@ pub fn key_file_permissions(path: &Path) -> Result<Option<String>, SettingsError
     Ok(None)
 }
 
+/// `text` with every key-shaped token (`sk-` and 20 or more letters or digits)
+/// replaced by `sk-***`: for any text from a user's files that reaches output.
+pub fn hide_keys(text: &str) -> std::borrow::Cow<'_, str> {
+    if !looks_like_key(text) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("sk-") {
+        let tail = &rest[at + 3..];
+        let run = tail
+            .char_indices()
+            .find(|(_, c)| !c.is_ascii_alphanumeric())
+            .map_or(tail.len(), |(i, _)| i);
+        out.push_str(&rest[..at]);
+        if run >= 20 {
+            out.push_str("sk-***");
+        } else {
+            out.push_str(&rest[at..at + 3 + run]);
+        }
+        rest = &tail[run..];
+    }
+    out.push_str(rest);
+    std::borrow::Cow::Owned(out)
+}
+
 /// Whether `text` holds something shaped like a DocSpace API key (`sk-` and at
 /// least 20 letters or digits), anywhere in it.
 pub fn looks_like_key(text: &str) -> bool {
@@ -127,10 +153,16 @@ pub fn connection(
     let key = match key_file {
         Some(path) => {
             key_file_permissions(path)?;
-            let text = std::fs::read_to_string(path).map_err(|e| SettingsError::KeyFile {
-                path: shown_path(path),
-                reason: e.kind().to_string(),
-            })?;
+            let text = crate::input::read_file(path)
+                .and_then(|bytes| {
+                    String::from_utf8(bytes).map_err(|_| {
+                        std::io::Error::new(std::io::ErrorKind::InvalidData, "not UTF-8 text")
+                    })
+                })
+                .map_err(|e| SettingsError::KeyFile {
+                    path: shown_path(path),
+                    reason: e.to_string(),
+                })?;
             let key = text.trim().to_owned();
             if key.is_empty() {
                 return Err(SettingsError::EmptyKeyFile(shown_path(path)));
@@ -232,6 +264,19 @@ mod tests {
             connection(Some("https://p.example"), Some(&file), None),
             Err(SettingsError::KeyFileWritable(_))
         ));
+    }
+
+    #[test]
+    fn keys_in_text_are_hidden_and_nothing_else_changes() {
+        let key = format!("sk-{}", "0123456789abcdef".repeat(4));
+        assert_eq!(
+            hide_keys(&format!("DOCSPACE_API_KEY={key}\0PATH=/bin")),
+            "DOCSPACE_API_KEY=sk-***\0PATH=/bin"
+        );
+        assert_eq!(
+            hide_keys("task-sk-12 and risk-assessment"),
+            "task-sk-12 and risk-assessment"
+        );
     }
 
     #[test]

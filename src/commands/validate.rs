@@ -89,7 +89,27 @@ pub fn check_file(path: &Path) -> Checked {
 }
 
 fn read_source(path: &Path, name: &str) -> Result<Arc<SourceFile>, Diagnostic> {
-    let bytes = std::fs::read(path).map_err(|err| {
+    let unreadable = |message: String| {
+        Diagnostic::error(
+            "unreadable",
+            Location::file(&SourceFile::new(name, "")),
+            message,
+        )
+    };
+    // A manifest that is a link to somewhere outside the current folder (such as
+    // /proc/self/environ, in a pull request) is not followed: give the file itself.
+    if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
+        let here = std::env::current_dir().and_then(std::fs::canonicalize);
+        let there = std::fs::canonicalize(path);
+        if let (Ok(here), Ok(there)) = (here, there)
+            && !there.starts_with(&here)
+        {
+            return Err(unreadable(
+                "the file is a symbolic link to a place outside the current folder; it is not followed (name the file itself)".into(),
+            ));
+        }
+    }
+    let bytes = crate::input::read_file(path).map_err(|err| {
         Diagnostic::error(
             "unreadable",
             Location::file(&SourceFile::new(name, "")),
@@ -133,7 +153,7 @@ fn read_csv(folder: &Path, relative: &str) -> Result<Arc<SourceFile>, Diagnostic
         }
         _ => {}
     }
-    let bytes = std::fs::read(&path).map_err(|err| {
+    let bytes = crate::input::read_file(&path).map_err(|err| {
         Diagnostic::error(
             "csv-path",
             nowhere(),

@@ -459,7 +459,12 @@ pub async fn execute(
             class: class.to_owned(),
             reason: leaver_plan.reason.clone(),
             steps: steps.iter().map(|s| s.as_str().to_owned()).collect(),
-            ticket: leaver.ticket.clone(),
+            // Free text from the manifest: a key pasted into it stays out of the
+            // journal and the reports.
+            ticket: leaver
+                .ticket
+                .as_deref()
+                .map(|t| crate::settings::hide_keys(t).into_owned()),
         };
         engine
             .journal

@@ -62,7 +62,8 @@ pub fn human(diagnostic: &Diagnostic, style: Style) -> String {
             diagnostic.location.source.name, diagnostic.message
         );
     }
-    out
+    // Snippets quote the input: a key in it (a file that is not a manifest) is hidden.
+    crate::settings::hide_keys(&out).into_owned()
 }
 
 /// A closing line for one file: `valid: m.yaml (12 leavers)` or `invalid: …`.
@@ -122,7 +123,10 @@ pub fn json<'a>(diagnostics: impl IntoIterator<Item = &'a Diagnostic>) -> String
             }
         })
         .collect();
-    let mut text = serde_json::to_string_pretty(&items).expect("diagnostics serialize");
+    let mut text = crate::settings::hide_keys(
+        &serde_json::to_string_pretty(&items).expect("diagnostics serialize"),
+    )
+    .into_owned();
     text.push('\n');
     text
 }
@@ -142,7 +146,8 @@ pub fn github(diagnostic: &Diagnostic) -> String {
     if let Some(help) = &diagnostic.help {
         let _ = write!(message, "\nhelp: {help}");
     }
-    format!("::{command} {properties}::{}\n", escape_data(&message))
+    let line = format!("::{command} {properties}::{}\n", escape_data(&message));
+    crate::settings::hide_keys(&line).into_owned()
 }
 
 fn escape_data(text: &str) -> String {

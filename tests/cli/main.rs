@@ -12,6 +12,7 @@ mod client;
 mod converge;
 #[cfg(feature = "sim")]
 mod guard;
+mod inputs;
 #[cfg(feature = "sim")]
 mod plan;
 mod reach;

@@ -1,0 +1,88 @@
+//! Files a user names are read with care: regular files only and within a size
+//! limit, a manifest that links out of the current folder is not followed, and a
+//! key that turns up in any input is never echoed.
+
+use std::process::Command;
+
+use crate::support::{Run, offboard_in};
+
+const KEY: &str = "sk-5f1e0c2d9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c2d";
+
+fn text(run: &Run) -> String {
+    format!("{}{}", run.stdout, run.stderr)
+}
+
+#[cfg(unix)]
+#[test]
+fn a_manifest_linking_out_of_the_folder_is_not_followed() {
+    let outside = tempfile::tempdir().unwrap();
+    let secret = outside.path().join("environ");
+    std::fs::write(&secret, format!("HOME=/root\nDOCSPACE_API_KEY={KEY}\n")).unwrap();
+    let here = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink(&secret, here.path().join("leavers.yaml")).unwrap();
+    let run = offboard_in(here.path(), &["validate", "leavers.yaml"]);
+    assert_eq!(run.code, 2, "{}", run.transcript());
+    assert!(
+        text(&run).contains("symbolic link to a place outside the current folder"),
+        "{}",
+        run.transcript()
+    );
+    assert!(!text(&run).contains(&KEY[3..]), "{}", run.transcript());
+}
+
+#[test]
+fn a_key_inside_an_input_is_never_echoed() {
+    let here = tempfile::tempdir().unwrap();
+    std::fs::write(
+        here.path().join("leavers.yaml"),
+        format!("version: 1\nleavers:\n  - user: {KEY}\n    workspace: 1\n"),
+    )
+    .unwrap();
+    for format in ["human", "json", "github"] {
+        let run = offboard_in(
+            here.path(),
+            &["validate", "leavers.yaml", "--format", format],
+        );
+        assert_eq!(run.code, 2, "{}", run.transcript());
+        assert!(
+            !text(&run).contains(&KEY[3..]),
+            "{format}: {}",
+            run.transcript()
+        );
+        assert!(
+            text(&run).contains("sk-***"),
+            "{format}: {}",
+            run.transcript()
+        );
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn pipes_and_oversized_files_are_refused_at_once() {
+    let here = tempfile::tempdir().unwrap();
+    let fifo = here.path().join("leavers.yaml");
+    let status = Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(status.success());
+    // Nobody writes to the pipe: reading it would block for ever.
+    let run = offboard_in(here.path(), &["validate", "leavers.yaml"]);
+    assert_eq!(run.code, 2, "{}", run.transcript());
+    assert!(
+        text(&run).contains("not a regular file"),
+        "{}",
+        run.transcript()
+    );
+
+    std::fs::remove_file(&fifo).unwrap();
+    std::fs::write(&fifo, "version: 1\nleavers: []\n").unwrap();
+    let run = offboard_in(
+        here.path(),
+        &["validate", "leavers.yaml", "--max-input-mib", "0"],
+    );
+    assert_eq!(run.code, 2, "{}", run.transcript());
+    assert!(
+        text(&run).contains("larger than 0 MiB (raise the limit with --max-input-mib)"),
+        "{}",
+        run.transcript()
+    );
+}
