@@ -557,6 +557,40 @@ impl Client {
         }))
     }
 
+    /// Whether the audit trail holds a `UserDataReassigns` (4030) event for `user_id`
+    /// (its only target, ReassignProgressItem.SendSuccessNotifyAsync) dated `since`
+    /// or later: proof, unlike the job's record (gone a minute after it ends), that
+    /// a reassign ran.
+    pub async fn reassigned_since(
+        &self,
+        user_id: &str,
+        since: jiff::Timestamp,
+    ) -> Result<bool, ApiError> {
+        let events = self
+            .audit_events(&HistoryFilter {
+                user: None,
+                action: Some(4030),
+                from: Some(since),
+                to: None,
+            })
+            .await?;
+        Ok(events.iter().any(|event| {
+            // A portal without the audit feature ignores `from`: check the date too.
+            let recent = event["date"]
+                .as_str()
+                .and_then(|d| d.parse::<jiff::Timestamp>().ok())
+                .is_none_or(|d| d >= since);
+            recent
+                && event["actionId"].as_u64() == Some(4030)
+                && event["target"].as_array().is_some_and(|t| {
+                    t.iter().any(|id| {
+                        id.as_str()
+                            .is_some_and(|id| id.eq_ignore_ascii_case(user_id))
+                    })
+                })
+        }))
+    }
+
     /// Login events. The server pages *before* it filters (docspace-api.md §9.2), so a
     /// filtered page says nothing about the next one: the raw history is read page by
     /// page, newest first, filtered here, until it is older than `from` or ends.

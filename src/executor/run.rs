@@ -35,6 +35,9 @@ pub struct Past {
     /// A write was announced after the step's last final outcome (or without one):
     /// it may or may not have happened.
     in_doubt: HashSet<(String, String)>,
+    /// When the first write of each (leaver, step) was announced: evidence that does
+    /// not expire (the audit trail) is looked for from then on.
+    first_intent: HashMap<(String, String), String>,
 }
 
 impl Past {
@@ -45,8 +48,13 @@ impl Past {
         let mut exports: HashMap<String, Value> = HashMap::new();
         for record in &replay.records {
             match record {
-                Record::Intent { leaver, step, .. } => {
+                Record::Intent {
+                    leaver, step, at, ..
+                } => {
                     past.in_doubt.insert((leaver.clone(), step.clone()));
+                    past.first_intent
+                        .entry((leaver.clone(), step.clone()))
+                        .or_insert_with(|| at.clone());
                 }
                 Record::Outcome {
                     leaver,
@@ -99,6 +107,13 @@ impl Past {
             self.status(leaver, step),
             Some(step_status::DONE | step_status::UNCHANGED)
         )
+    }
+
+    /// When a write of the leaver's step was first announced, if ever.
+    fn first_intent(&self, leaver: &str, step: Step) -> Option<jiff::Timestamp> {
+        self.first_intent
+            .get(&(leaver.to_owned(), step.as_str().to_owned()))
+            .and_then(|at| at.parse().ok())
     }
 
     fn in_doubt(&self, leaver: &str, step: Step) -> bool {
@@ -231,6 +246,8 @@ pub struct Job {
     /// The workspace is known to be the leaver's even when someone else owns it now
     /// ([`Observed::handed_over`]).
     pub handed_over: bool,
+    /// When an earlier session first announced `reassign/start` for this leaver.
+    pub reassign_announced: Option<jiff::Timestamp>,
 }
 
 impl Job {
@@ -515,6 +532,7 @@ pub async fn execute(
             retry_reassign: past.status(&label, Step::Reassign) == Some(step_status::FAILED)
                 || past.in_doubt(&label, Step::Reassign),
             handed_over: observed.handed_over.contains(&leaver.user.key()),
+            reassign_announced: past.first_intent(&label, Step::Reassign),
         });
     }
     let _ = engine.events.send(Event::Started {

@@ -188,6 +188,10 @@ const REASSIGN_MIN_POLL: Duration = Duration::from_millis(100);
 const REASSIGN_DEADLINE: Duration = Duration::from_secs(30 * 60);
 const REASSIGN_MAX_POLL: Duration = Duration::from_secs(5);
 
+/// How far the portal's clock may be behind ours when audit events are compared
+/// with the time a write was sent.
+const CLOCK_SKEW: jiff::SignedDuration = jiff::SignedDuration::from_mins(5);
+
 pub async fn reassign(engine: &Engine, job: &Job) -> Result<StepEnd, RunError> {
     let user = &job.user;
     let to = &job.archive_owner;
@@ -203,6 +207,24 @@ pub async fn reassign(engine: &Engine, job: &Job) -> Result<StepEnd, RunError> {
                 .await,
             "cannot read the reassign progress"
         );
+        // The job's record is gone a minute after it ends; the audit trail is not.
+        // An earlier session that announced the start and never heard back: did a
+        // reassign run since?
+        if progress.is_none()
+            && in_doubt
+            && let Some(announced) = job.reassign_announced
+        {
+            let since = announced - CLOCK_SKEW;
+            let ran = attempt!(
+                engine
+                    .read(job, || client.reassigned_since(&user.id, since))
+                    .await,
+                "cannot read the audit trail"
+            );
+            if ran {
+                return Ok(StepEnd::Done(detail));
+            }
+        }
         if let Some(p) = progress {
             if !p.is_completed {
                 // A job runs already: the export and archive may go ahead.
@@ -251,7 +273,9 @@ pub async fn reassign(engine: &Engine, job: &Job) -> Result<StepEnd, RunError> {
         });
     }
     let started = Instant::now();
-    // A started job has a progress record at once: none means it did not start.
+    let sent_at = jiff::Timestamp::now() - CLOCK_SKEW;
+    // A started job has a progress record at once, and a finished one leaves its
+    // audit event: neither means it did not start.
     let progress = send_once(
         engine,
         job,
@@ -264,7 +288,10 @@ pub async fn reassign(engine: &Engine, job: &Job) -> Result<StepEnd, RunError> {
             Ok(engine
                 .read(job, || client.reassign_progress(&user.id))
                 .await?
-                .is_some())
+                .is_some()
+                || engine
+                    .read(job, || client.reassigned_since(&user.id, sent_at))
+                    .await?)
         },
     )
     .await?;
@@ -288,9 +315,16 @@ pub async fn reassign(engine: &Engine, job: &Job) -> Result<StepEnd, RunError> {
             detail,
         )),
         Some(_) => Ok(StepEnd::Done(detail)),
-        // The record went (they vanish a minute after their last update): the
-        // portal's state says whether the data moved.
-        None if reassigned_already(engine, job).await => Ok(StepEnd::Done(detail)),
+        // The record went (they vanish a minute after their last update): the audit
+        // trail, or the portal's state, says whether the data moved.
+        None if engine
+            .read(job, || client.reassigned_since(&user.id, sent_at))
+            .await
+            .unwrap_or(false)
+            || reassigned_already(engine, job).await =>
+        {
+            Ok(StepEnd::Done(detail))
+        }
         None => Ok(StepEnd::Failed(
             "the reassign job's record vanished before it was seen to finish".into(),
             detail,

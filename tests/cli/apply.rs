@@ -1110,3 +1110,28 @@ async fn a_room_that_restricts_downloads_cannot_be_exported_and_the_plan_says_so
     );
     assert_eq!(folder(&state, 300)["parent"], state["archiveRoot"]);
 }
+
+/// DocSpace forgets a finished reassign job about a minute after it ends: a resumed
+/// run whose start was announced but never answered must not take the missing
+/// record for "never started". The audit trail's UserDataReassigns event, which does
+/// not expire, settles it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reassign_in_doubt_whose_record_expired_is_not_started_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = Config {
+        record_ttl: Duration::from_millis(1),
+        ..quick()
+    };
+    let (sim, manifest) = synthetic(1, config, dir.path()).await;
+    let run_dir = dir.path().join("run");
+    let args = yes(&manifest, &run_dir);
+    let first = apply(&sim, &args).await;
+    assert_eq!(first.code, 0, "{}", first.transcript());
+    cut_journal_after_intent(&run_dir, "reassign");
+    let resumed = apply(&sim, &args).await;
+    assert_eq!(resumed.code, 0, "{}", resumed.transcript());
+    let only = &report(&run_dir)["leavers"][0];
+    assert_eq!(step(only, "reassign"), "done", "{only:#}");
+    let audit = audit_actions(&sim).await;
+    assert_eq!(audit.get(&4030), Some(&1), "reassigns: {audit:?}");
+}
