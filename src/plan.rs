@@ -92,6 +92,9 @@ pub struct Observed {
     /// row's archive owner holds it now, as reassigning and archiving leave it.
     pub handed_over: HashSet<String>,
     pub audit: AuditAccess,
+    /// The key's scopes when it was created with restricted permissions (`plan` can
+    /// read with `*:read`, but `apply` needs a key with full permissions).
+    pub restricted_key: Option<Vec<String>>,
     /// `--protect` accounts, on top of the manifest's `protected:` list.
     pub protect: Vec<UserRef>,
 }
@@ -276,6 +279,12 @@ pub fn plan(manifest: &Manifest, observed: &Observed) -> Plan {
         warnings.push(
             "the portal's plan has no audit feature: audit filters are ignored and only the last 20 events come back, so collected audit trails will be incomplete".to_owned(),
         );
+    }
+    if let Some(scopes) = &observed.restricted_key {
+        warnings.push(format!(
+            "the API key is restricted to {}: it can plan, but apply needs a key with full permissions (audit trails and sessions have no narrower scope)",
+            scopes.join(", ")
+        ));
     }
     let leavers: Vec<LeaverPlan> = manifest
         .leavers

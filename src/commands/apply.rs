@@ -181,6 +181,16 @@ pub async fn apply_manifest(apply: Apply) -> u8 {
             return exit::PORTAL;
         }
     };
+    if let Some(scopes) = &observed.restricted_key {
+        eprintln!(
+            "error: pre-flight failed: the API key is restricted to {}; apply would be refused at every write",
+            scopes.join(", ")
+        );
+        eprintln!(
+            "hint: offboarding needs a key of the portal owner or a DocSpace admin, created with full permissions (audit has no narrower scope)"
+        );
+        return exit::PORTAL;
+    }
     let mut observed = observed;
     // A resumed run knows the workspaces it worked on, whoever owns them now, and the
     // steps it finished: its plan shows what this session will do.

@@ -183,6 +183,12 @@ pub async fn observe(
             caller.kind().type_name()
         )));
     }
+    // A key created with restricted permissions reads what its scopes allow; every
+    // write of apply would then be refused one by one (403).
+    let restricted_key = match pacer.call(Lane::Read, || client.key_self()).await {
+        Ok(Some(key)) if !key.is_full() => Some(key.permissions),
+        _ => None,
+    };
     let wants = |step: Step| manifest.leavers.iter().any(|l| l.steps.contains(&step));
     let audit = if wants(Step::Audit) {
         audit_access(client, pacer).await?
@@ -250,6 +256,7 @@ pub async fn observe(
         necessary: HashMap::new(),
         rooms_owned: HashMap::new(),
         handed_over: HashSet::new(),
+        restricted_key,
         audit,
         protect,
     };

@@ -224,6 +224,12 @@ impl Client {
         Self::required(self.get("api/2.0/people/@self", &[]).await?, "user")
     }
 
+    /// The calling key itself (`ApiKeysController.GetApiKey`, no scope needed), with
+    /// its permissions; none for a session token.
+    pub async fn key_self(&self) -> Result<Option<ApiKey>, ApiError> {
+        Ok(self.get("api/2.0/keys/@self", &[]).await?.response)
+    }
+
     pub async fn user(&self, id_or_name: &str) -> Result<Employee, ApiError> {
         let path = format!("api/2.0/people/{}", encode_segment(id_or_name));
         Self::required(self.get(&path, &[]).await?, "user")

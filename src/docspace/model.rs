@@ -387,6 +387,21 @@ pub struct ApiKey {
     pub create_by: Option<EmployeeRef>,
     #[serde(default)]
     pub is_active: bool,
+    /// Scopes the key was created with (`ApiKeyResponseDto.Permissions`): none, `*`
+    /// or `*:write` is full access (AuthorizationExtension.cs).
+    #[serde(default)]
+    pub permissions: Vec<String>,
+}
+
+impl ApiKey {
+    /// Whether the key may do everything its user may (§1.2).
+    pub fn is_full(&self) -> bool {
+        self.permissions.is_empty()
+            || self
+                .permissions
+                .iter()
+                .any(|p| matches!(p.trim(), "*" | "*:write"))
+    }
 }
 
 /// `GroupDto`.

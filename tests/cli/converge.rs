@@ -199,3 +199,55 @@ async fn declining_the_confirmation_changes_nothing_and_exits_4() {
         "{stats:#}"
     );
 }
+
+/// A key created with `*:read` reads everything a plan needs, so `plan` works and
+/// says what it cannot do; `apply` stops at the pre-flight instead of failing every
+/// leaver on 403s (`keys/@self` tells the key's scopes, ApiKeysController.GetApiKey).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_read_only_key_can_plan_but_not_apply() {
+    let dir = tempfile::tempdir().unwrap();
+    let (sim, manifest) = synthetic(2, quick(), dir.path()).await;
+    let created: Value = reqwest::Client::new()
+        .post(format!("{}/api/2.0/keys", sim.url()))
+        .bearer_auth(sim.owner_key())
+        .json(&serde_json::json!({"name": "read only", "permissions": ["*:read"]}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let key = created["response"]["key"].as_str().unwrap().to_owned();
+    let plan = Command::new(env!("CARGO_BIN_EXE_offboard"))
+        .args(["plan", manifest.to_str().unwrap()])
+        .env("DOCSPACE_URL", sim.url())
+        .env("DOCSPACE_API_KEY", &key)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&plan.stdout);
+    assert_eq!(plan.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains("warning: the API key is restricted to *:read: it can plan, but apply needs a key with full permissions"),
+        "{stdout}"
+    );
+    let before = sim.stats()["byRoute"].clone();
+    let applied = Command::new(env!("CARGO_BIN_EXE_offboard"))
+        .args(["apply", manifest.to_str().unwrap(), "--yes", "--run-dir"])
+        .arg(dir.path().join("run"))
+        .env("DOCSPACE_URL", sim.url())
+        .env("DOCSPACE_API_KEY", &key)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&applied.stderr);
+    assert_eq!(applied.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.contains("the API key is restricted to *:read"),
+        "{stderr}"
+    );
+    let after = sim.stats()["byRoute"].clone();
+    for (route, count) in after.as_object().unwrap() {
+        if !route.starts_with("GET ") {
+            assert_eq!(&before[route.as_str()], count, "{route} was sent");
+        }
+    }
+}

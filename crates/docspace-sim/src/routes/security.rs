@@ -328,8 +328,28 @@ pub async fn update_key(
 
 /// `GET keys/@self`: the key the request was made with is not known here; the
 /// caller's keys are listed.
-pub async fn keys_self(State(sim): State<Sim>, ctx: Ctx) -> Result<Response> {
-    keys(State(sim), ctx).await
+/// `GET keys/@self` (`ApiKeysController.GetApiKey`): the calling key itself, found by
+/// the bearer token (`ApiKeyManager.GetApiKeyAsync(token)`), as one
+/// `ApiKeyResponseDto` with its `permissions`; no response for a session token or
+/// Basic credentials. No scope is needed to ask (§1.2).
+pub async fn keys_self(
+    State(sim): State<Sim>,
+    headers: axum::http::HeaderMap,
+    ctx: Ctx,
+) -> Result<Response> {
+    let caller = ctx.caller()?;
+    let token = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default()
+        .trim();
+    let portal = sim.portal();
+    let v = sim.view(&portal, caller);
+    match portal.keys.iter().find(|k| k.secret == token) {
+        Some(key) => Ok(ctx.json(v.api_key(key, false))),
+        None => Ok(ctx.ok(crate::wire::Reply::empty())),
+    }
 }
 
 pub async fn key_permissions(ctx: Ctx) -> Result<Response> {

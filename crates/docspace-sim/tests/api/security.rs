@@ -429,3 +429,21 @@ async fn restricted_keys_are_held_to_their_scopes() {
         200
     );
 }
+
+/// `GET keys/@self` (`ApiKeysController.GetApiKey`): the calling key itself, found by
+/// the bearer token, as one `ApiKeyResponseDto` with its permissions (never the
+/// list of keys); a session token has no key, so no response.
+#[tokio::test]
+async fn keys_self_is_the_calling_key() {
+    let p = Portal::start().await;
+    let own = p.get("/api/2.0/keys/@self", LEAVER_KEY).await;
+    assert_eq!(own.status, 200);
+    let key = own.response();
+    assert!(key.is_object(), "{key}");
+    assert_eq!(key["name"], "script");
+    assert!(key["permissions"].is_array());
+    let session = p.login("leaver@example.com", "leaver-password").await;
+    let none = p.get("/api/2.0/keys/@self", &session).await;
+    assert_eq!(none.status, 200);
+    assert!(none.json().get("response").is_none(), "{}", none.text);
+}
