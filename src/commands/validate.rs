@@ -64,12 +64,23 @@ pub fn print_diagnostics(out: &mut impl Write, diagnostics: &[Diagnostic]) -> st
     } else {
         Style::plain()
     };
-    for diagnostic in diagnostics {
+    for diagnostic in diagnostics.iter().take(SHOWN) {
         out.write_all(render::human(diagnostic, style).as_bytes())?;
         out.write_all(b"\n")?;
     }
+    if diagnostics.len() > SHOWN {
+        writeln!(
+            out,
+            "… and {} more problems; `--format json` lists every one",
+            diagnostics.len() - SHOWN
+        )?;
+    }
     Ok(())
 }
+
+/// Snippets printed per file: a snippet costs time in the size of its file, and
+/// nobody reads thousands of them (`--format json` has them all, at once).
+const SHOWN: usize = 100;
 
 /// Reads, decodes and checks one manifest file, and the CSV file it may name.
 pub fn check_file(path: &Path) -> Checked {

@@ -86,3 +86,33 @@ fn pipes_and_oversized_files_are_refused_at_once() {
         run.transcript()
     );
 }
+
+/// Thousands of bad rows: the human output shows the first hundred problems and
+/// says how many more there are (printing every snippet took time quadratic in the
+/// file's size); `--format json` still lists every one.
+#[test]
+fn many_problems_are_summed_up_not_all_printed() {
+    let here = tempfile::tempdir().unwrap();
+    let mut csv = String::from("user,workspace,archive_owner\n");
+    for i in 0..500 {
+        csv.push_str(&format!("bad-{i},x{i},nobody\n"));
+    }
+    std::fs::write(here.path().join("leavers.csv"), csv).unwrap();
+    let human = offboard_in(here.path(), &["validate", "leavers.csv"]);
+    assert_eq!(human.code, 2);
+    let json = offboard_in(
+        here.path(),
+        &["validate", "leavers.csv", "--format", "json"],
+    );
+    let all: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    let total = all.as_array().unwrap().len();
+    assert!(total > 100, "{total}");
+    assert!(
+        human.stderr.contains(&format!(
+            "… and {} more problems; `--format json` lists every one",
+            total - 100
+        )),
+        "{}",
+        &human.stderr[human.stderr.len().saturating_sub(400)..]
+    );
+}
