@@ -418,21 +418,26 @@ pub(crate) async fn synthetic(n: usize, config: Config, dir: &Path) -> (SimHandl
     (sim, manifest)
 }
 
+/// Applies a synthetic portal of `n` leavers whose jobs meet `faults`: the portal,
+/// the run, and its report.
+async fn apply_with_faults(n: usize, faults: Faults, dir: &Path) -> (SimHandle, Run, Value) {
+    let config = Config { faults, ..quick() };
+    let (sim, manifest) = synthetic(n, config, dir).await;
+    let run_dir = dir.join("run");
+    let run = apply(&sim, &yes(&manifest, &run_dir)).await;
+    let report = report(&run_dir);
+    (sim, run, report)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn failed_reassign_jobs_fail_their_leaver_and_skip_the_rest() {
     let dir = tempfile::tempdir().unwrap();
-    let config = Config {
-        faults: Faults {
-            job_fail: 1.0,
-            ..Faults::default()
-        },
-        ..quick()
+    let faults = Faults {
+        job_fail: 1.0,
+        ..Faults::default()
     };
-    let (sim, manifest) = synthetic(4, config, dir.path()).await;
-    let run_dir = dir.path().join("run");
-    let run = apply(&sim, &yes(&manifest, &run_dir)).await;
+    let (_sim, run, report) = apply_with_faults(4, faults, dir.path()).await;
     assert_eq!(run.code, 1, "{}", run.transcript());
-    let report = report(&run_dir);
     assert_eq!(report["run"]["totals"]["failed"], 4, "{report:#}");
     let first = &report["leavers"][0];
     assert_eq!(step(first, "disable"), "done");
@@ -462,18 +467,12 @@ async fn failed_reassign_jobs_fail_their_leaver_and_skip_the_rest() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn file_operations_that_finish_without_effect_are_failures() {
     let dir = tempfile::tempdir().unwrap();
-    let config = Config {
-        faults: Faults {
-            job_silent: 1.0,
-            ..Faults::default()
-        },
-        ..quick()
+    let faults = Faults {
+        job_silent: 1.0,
+        ..Faults::default()
     };
-    let (sim, manifest) = synthetic(2, config, dir.path()).await;
-    let run_dir = dir.path().join("run");
-    let run = apply(&sim, &yes(&manifest, &run_dir)).await;
+    let (sim, run, report) = apply_with_faults(2, faults, dir.path()).await;
     assert_eq!(run.code, 1, "{}", run.transcript());
-    let report = report(&run_dir);
     let state = sim.state();
     // leaver0 has a room (archived by a file operation), leaver1 a folder (moved).
     for (name, what) in [

@@ -63,14 +63,29 @@ pub async fn room_share(
             _ => true,
         })
         .collect();
-    let total = members.len() as u64;
-    let v = sim.view(&portal, caller);
+    Ok(shares_page(
+        &sim, &portal, caller, &page, &members, can_edit, &ctx,
+    ))
+}
+
+/// One page of share records (`(record, is the owner)`) as `FileShareDto`s, with the
+/// total of all of them.
+fn shares_page(
+    sim: &Sim,
+    portal: &Portal,
+    caller: Guid,
+    page: &Page,
+    records: &[(Share, bool)],
+    can_edit: bool,
+    ctx: &Ctx,
+) -> Response {
+    let v = sim.view(portal, caller);
     let list: Vec<Value> = page
-        .slice(&members)
+        .slice(records)
         .iter()
         .map(|(s, owner)| v.share(s, *owner, can_edit))
         .collect();
-    Ok(ctx.ok(Reply::new(Value::Array(list)).with_total(total)))
+    ctx.ok(Reply::new(Value::Array(list)).with_total(records.len() as u64))
 }
 
 /// The room roles a user type may hold, and a group, per room type (§8.1).
@@ -352,14 +367,7 @@ pub async fn folder_share(
         true,
     )];
     list.extend(folder.shares.iter().map(|s| (s.clone(), false)));
-    let total = list.len() as u64;
-    let v = sim.view(&portal, caller);
-    let shown: Vec<Value> = page
-        .slice(&list)
-        .iter()
-        .map(|(s, o)| v.share(s, *o, true))
-        .collect();
-    Ok(ctx.ok(Reply::new(Value::Array(shown)).with_total(total)))
+    Ok(shares_page(&sim, &portal, caller, &page, &list, true, &ctx))
 }
 
 /// `PUT files/folder/{id}/share` (§8.3; `SecurityController.SetFolderSecurityInfo` →
