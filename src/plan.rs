@@ -91,6 +91,9 @@ pub struct Observed {
     /// write to it (its journal), or the audit trail shows them creating it and this
     /// row's archive owner holds it now, as reassigning and archiving leave it.
     pub handed_over: HashSet<String>,
+    /// Leavers (user ids) whose data a reassign job is moving right now: somebody
+    /// else (another `apply`?) is offboarding them.
+    pub reassigning: HashSet<String>,
     pub audit: AuditAccess,
     /// The key's scopes when it was created with restricted permissions (`plan` can
     /// read with `*:read`, but `apply` needs a key with full permissions).
@@ -279,6 +282,18 @@ pub fn plan(manifest: &Manifest, observed: &Observed) -> Plan {
         warnings.push(
             "the portal's plan has no audit feature: audit filters are ignored and only the last 20 events come back, so collected audit trails will be incomplete".to_owned(),
         );
+    }
+    for leaver in &manifest.leavers {
+        let user = observed
+            .users
+            .get(&leaver.user.key())
+            .and_then(Lookup::found);
+        if user.is_some_and(|u| observed.reassigning.contains(&u.id)) {
+            warnings.push(format!(
+                "a reassign of {}'s data is running on the portal now: somebody else (another apply?) is offboarding them; apply waits for that job rather than start its own",
+                leaver.user
+            ));
+        }
     }
     if let Some(scopes) = &observed.restricted_key {
         warnings.push(format!(

@@ -256,6 +256,7 @@ pub async fn observe(
         necessary: HashMap::new(),
         rooms_owned: HashMap::new(),
         handed_over: HashSet::new(),
+        reassigning: HashSet::new(),
         restricted_key,
         audit,
         protect,
@@ -340,12 +341,26 @@ async fn observe_steps(
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
+    let disabled_ids = disabled.clone();
     for (id, owned) in each(disabled, |id| async move {
         pacer.call(Lane::Read, || client.rooms_owned_by(&id)).await
     })
     .await
     {
         observed.rooms_owned.insert(id, owned?);
+    }
+    // Only a disabled user's data can be reassigned: a job running for one now was
+    // started by somebody else.
+    for (id, progress) in each(disabled_ids.clone(), |id| async move {
+        pacer
+            .call(Lane::Read, || client.reassign_progress(&id))
+            .await
+    })
+    .await
+    {
+        if matches!(progress, Ok(Some(p)) if !p.is_completed) {
+            observed.reassigning.insert(id);
+        }
     }
     let asked: Vec<(String, &'static str)> = reassigned
         .iter()

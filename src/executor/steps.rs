@@ -226,6 +226,12 @@ pub async fn reassign(engine: &Engine, job: &Job) -> Result<StepEnd, RunError> {
             }
         }
         if let Some(p) = progress {
+            if !p.is_completed && !in_doubt {
+                let _ = engine.events.send(crate::executor::run::Event::Notice(format!(
+                    "{}: a reassign of their data was already running (somebody else offboarding them?): waiting for it",
+                    job.label
+                )));
+            }
             if !p.is_completed {
                 // A job runs already: the export and archive may go ahead.
                 job.reassign_running.store(true, Ordering::Release);

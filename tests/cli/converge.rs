@@ -251,3 +251,64 @@ async fn a_read_only_key_can_plan_but_not_apply() {
         }
     }
 }
+
+/// A leaver somebody else is offboarding right now (their reassign job runs on the
+/// portal: another apply, or an admin by hand) is named in the plan's warnings.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reassign_someone_else_runs_is_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = docspace_sim::Config {
+        job_duration: std::time::Duration::from_secs(60),
+        ..quick()
+    };
+    let (sim, manifest) = synthetic(1, config, dir.path()).await;
+    let state = sim.state();
+    let id_of = |email: &str| {
+        state["users"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|u| u["email"] == email)
+            .unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let leaver = id_of("leaver0@synthetic.example");
+    let keeper = id_of("archive.owner@synthetic.example");
+    let http = reqwest::Client::new();
+    let send = |method: reqwest::Method, path: &str, body: Value| {
+        http.request(method, format!("{}{path}", sim.url()))
+            .bearer_auth(sim.owner_key())
+            .json(&body)
+            .send()
+    };
+    let disabled = send(
+        reqwest::Method::PUT,
+        "/api/2.0/people/status/2",
+        serde_json::json!({"userIds": [leaver]}),
+    )
+    .await
+    .unwrap();
+    assert!(disabled.status().is_success());
+    let started = send(
+        reqwest::Method::POST,
+        "/api/2.0/people/reassign/start",
+        serde_json::json!({"fromUserId": leaver, "toUserId": keeper}),
+    )
+    .await
+    .unwrap();
+    assert!(started.status().is_success());
+    let plan = plan_json(&sim, &manifest);
+    assert!(
+        plan["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|w| w.as_str().unwrap().starts_with(
+                "a reassign of leaver0@synthetic.example's data is running on the portal now"
+            )),
+        "{:#}",
+        plan["warnings"]
+    );
+}
