@@ -632,7 +632,7 @@ fn plan_leaver(leaver: &Leaver, observed: &Observed, protected: &[String]) -> Le
 /// How `folder` relates to `user`, and through which group when by membership.
 /// `members` are the room's records (`None` when not read: a folder, or a room the
 /// leaver owns).
-pub fn relation(
+fn relation(
     user: &Employee,
     folder: &Folder,
     members: Option<&[Share]>,
@@ -668,7 +668,7 @@ pub fn relation(
 /// merely belong to included) needs the row to name its title in
 /// `confirm_workspace`, so a mistyped id cannot take a shared room from its people.
 /// A workspace already archived as the row asks changes nothing and needs no proof.
-pub fn ownership_problem(
+fn ownership_problem(
     leaver: &Leaver,
     user: &Employee,
     folder: &Folder,

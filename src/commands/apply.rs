@@ -236,10 +236,7 @@ pub async fn apply_manifest(apply: Apply) -> u8 {
         Some(replay) => {
             let past = Past::of(replay, &apply.run_dir);
             crate::plan::resumed(plan, &apply.manifest, &observed, |leaver, step| {
-                crate::manifest::Step::ALL
-                    .iter()
-                    .find(|s| s.as_str() == step)
-                    .is_some_and(|s| past.complete(leaver, *s))
+                past.finished(leaver, step)
             })
         }
         None => plan,

@@ -102,9 +102,16 @@ impl Past {
             .map(String::as_str)
     }
 
-    pub fn complete(&self, leaver: &str, step: Step) -> bool {
+    fn complete(&self, leaver: &str, step: Step) -> bool {
+        self.finished(leaver, step.as_str())
+    }
+
+    /// Whether the journal shows the leaver's step (by name) done or unchanged.
+    pub fn finished(&self, leaver: &str, step: &str) -> bool {
         matches!(
-            self.status(leaver, step),
+            self.finals
+                .get(&(leaver.to_owned(), step.to_owned()))
+                .map(String::as_str),
             Some(step_status::DONE | step_status::UNCHANGED)
         )
     }

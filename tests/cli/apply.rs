@@ -85,6 +85,8 @@ pub(crate) fn report(run_dir: &Path) -> Value {
     report
 }
 
+/// The leaver `name` of a report.json or of a `plan --format json` document (both
+/// list `leavers` by `leaver`).
 pub(crate) fn leaver<'a>(report: &'a Value, name: &str) -> &'a Value {
     report["leavers"]
         .as_array()
@@ -201,6 +203,21 @@ pub(crate) fn write_manifest(dir: &Path, text: &str) -> PathBuf {
     let path = dir.join("leavers.yaml");
     std::fs::write(&path, text).unwrap();
     path
+}
+
+/// A new API key of the portal owner's with `permissions` (`POST keys`): its secret.
+pub(crate) async fn create_key(sim: &SimHandle, name: &str, permissions: &[&str]) -> String {
+    let created: Value = reqwest::Client::new()
+        .post(format!("{}/api/2.0/keys", sim.url()))
+        .bearer_auth(sim.owner_key())
+        .json(&serde_json::json!({"name": name, "permissions": permissions}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    created["response"]["key"].as_str().unwrap().to_owned()
 }
 
 /// `offboard plan MANIFEST --format json` against `sim` with the owner's key.
@@ -1061,15 +1078,7 @@ async fn a_room_that_restricts_downloads_cannot_be_exported_and_the_plan_says_so
     let dir = tempfile::tempdir().unwrap();
     let manifest = write_manifest(dir.path(), DENY_DOWNLOAD_MANIFEST);
     let planned = plan_json(&sim, &manifest);
-    let outcome = |email: &str| {
-        planned["leavers"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|l| l["leaver"] == email)
-            .unwrap()
-            .clone()
-    };
+    let outcome = |email: &str| leaver(&planned, email).clone();
     let lea = outcome("lea@example.com");
     assert_eq!(lea["outcome"], "invalid", "{lea:#}");
     assert!(

@@ -6,7 +6,10 @@ use std::process::Command;
 
 use serde_json::Value;
 
-use crate::apply::{apply, demo_portal, plan_json, quick, report, synthetic, write_manifest, yes};
+use crate::apply::{
+    apply, create_key, demo_portal, leaver, plan_json, quick, report, synthetic, user,
+    write_manifest, yes,
+};
 
 /// `offboard plan MANIFEST --detailed-exitcode` against `sim`: the exit code.
 fn detailed_exit_code(sim: &docspace_sim::SimHandle, manifest: &std::path::Path) -> i32 {
@@ -64,12 +67,7 @@ async fn after_apply_the_plan_has_nothing_left_to_change() {
         "nothing left to change"
     );
     let after = plan_json(&sim, &manifest);
-    let carla = after["leavers"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|l| l["leaver"] == "carla.mendes@example.com")
-        .unwrap();
+    let carla = leaver(&after, "carla.mendes@example.com");
     assert_eq!(carla["outcome"], "unchanged", "{carla:#}");
     let audit = carla["steps"]
         .as_array()
@@ -207,17 +205,7 @@ async fn declining_the_confirmation_changes_nothing_and_exits_4() {
 async fn a_read_only_key_can_plan_but_not_apply() {
     let dir = tempfile::tempdir().unwrap();
     let (sim, manifest) = synthetic(2, quick(), dir.path()).await;
-    let created: Value = reqwest::Client::new()
-        .post(format!("{}/api/2.0/keys", sim.url()))
-        .bearer_auth(sim.owner_key())
-        .json(&serde_json::json!({"name": "read only", "permissions": ["*:read"]}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let key = created["response"]["key"].as_str().unwrap().to_owned();
+    let key = create_key(&sim, "read only", &["*:read"]).await;
     let plan = Command::new(env!("CARGO_BIN_EXE_offboard"))
         .args(["plan", manifest.to_str().unwrap()])
         .env("DOCSPACE_URL", sim.url())
@@ -263,19 +251,8 @@ async fn a_reassign_someone_else_runs_is_a_warning() {
     };
     let (sim, manifest) = synthetic(1, config, dir.path()).await;
     let state = sim.state();
-    let id_of = |email: &str| {
-        state["users"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|u| u["email"] == email)
-            .unwrap()["id"]
-            .as_str()
-            .unwrap()
-            .to_owned()
-    };
-    let leaver = id_of("leaver0@synthetic.example");
-    let keeper = id_of("archive.owner@synthetic.example");
+    let leaver = user(&state, "leaver0@synthetic.example")["id"].clone();
+    let keeper = user(&state, "archive.owner@synthetic.example")["id"].clone();
     let http = reqwest::Client::new();
     let send = |method: reqwest::Method, path: &str, body: Value| {
         http.request(method, format!("{}{path}", sim.url()))

@@ -22,16 +22,6 @@ defaults:
 leavers:
 ";
 
-/// The planned leaver `email` of a `plan --format json` document.
-fn planned<'a>(plan: &'a Value, email: &str) -> &'a Value {
-    plan["leavers"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|l| l["leaver"] == email)
-        .unwrap_or_else(|| panic!("{email} is in the plan: {plan:#}"))
-}
-
 fn reason(leaver: &Value) -> &str {
     leaver["reason"].as_str().unwrap_or_default()
 }
@@ -51,14 +41,14 @@ async fn a_room_of_someone_else_is_never_archived_unless_the_row_names_it() {
     );
     let plan = plan_json(&sim, &manifest);
     // A folder somebody else created (Dmitri's, in the Sales room) is not Liam's.
-    let liam = planned(&plan, "liam.oconnor@example.com");
+    let liam = leaver(&plan, "liam.oconnor@example.com");
     assert_eq!(liam["outcome"], "invalid", "{liam:#}");
     assert!(
         reason(liam)
             .contains("is owned by Dmitri Volkov, and liam.oconnor@example.com did not create it"),
         "{liam:#}"
     );
-    let kenji = planned(&plan, "kenji.mori@example.com");
+    let kenji = leaver(&plan, "kenji.mori@example.com");
     assert_eq!(kenji["outcome"], "invalid", "{kenji:#}");
     assert!(
         reason(kenji).starts_with(
@@ -69,7 +59,7 @@ async fn a_room_of_someone_else_is_never_archived_unless_the_row_names_it() {
     assert!(reason(kenji).contains("confirm_workspace: \"Company policies\""));
     assert_eq!(kenji["workspace_relation"], "member");
     assert_eq!(kenji["workspace_owner"]["display_name"], "Grace Okafor");
-    let mei = planned(&plan, "mei.chen@example.com");
+    let mei = leaver(&plan, "mei.chen@example.com");
     assert_eq!(mei["outcome"], "invalid", "{mei:#}");
     assert!(
         reason(mei).starts_with(
@@ -122,7 +112,7 @@ async fn a_room_of_someone_else_is_never_archived_unless_the_row_names_it() {
         ),
     );
     let plan = plan_json(&sim, &confirmed);
-    let mei = planned(&plan, "mei.chen@example.com");
+    let mei = leaver(&plan, "mei.chen@example.com");
     assert_eq!(mei["outcome"], "will_change", "{mei:#}");
     let losing: Vec<&str> = mei["member_changes"]
         .as_array()
@@ -156,7 +146,7 @@ async fn a_room_of_someone_else_is_never_archived_unless_the_row_names_it() {
     );
     let plan = plan_json(&sim, &mistyped);
     assert!(
-        reason(planned(&plan, "mei.chen@example.com")).starts_with(
+        reason(leaver(&plan, "mei.chen@example.com")).starts_with(
             "`confirm_workspace` says \"Sales\", but room 2008 is \"Company policies\""
         ),
         "{plan:#}"
@@ -222,7 +212,7 @@ async fn a_workspace_this_tool_handed_on_is_still_the_leavers() {
     .await;
     until(&sim, |s| folder(s, 3101)["parent"] == s["roomsRoot"]).await;
     let plan = plan_json(&sim, &manifest);
-    let carla = planned(&plan, "carla.mendes@example.com");
+    let carla = leaver(&plan, "carla.mendes@example.com");
     assert_eq!(carla["outcome"], "will_change", "{carla:#}");
     assert_eq!(carla["workspace_relation"], "handed_over");
     // The same room named for another leaver is refused: the audit trail shows Carla creating it.
@@ -233,7 +223,7 @@ async fn a_workspace_this_tool_handed_on_is_still_the_leavers() {
     );
     let plan = plan_json(&sim, &other);
     assert_eq!(
-        planned(&plan, "liam.oconnor@example.com")["outcome"],
+        leaver(&plan, "liam.oconnor@example.com")["outcome"],
         "invalid"
     );
 
@@ -248,7 +238,7 @@ async fn a_workspace_this_tool_handed_on_is_still_the_leavers() {
     .await;
     let plan = plan_json(&sim, &manifest);
     assert_eq!(
-        planned(&plan, "carla.mendes@example.com")["outcome"],
+        leaver(&plan, "carla.mendes@example.com")["outcome"],
         "invalid",
         "a fresh plan cannot tell"
     );

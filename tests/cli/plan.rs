@@ -325,17 +325,7 @@ async fn the_example_manifest_against_the_demo_company() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_key_with_restricted_permissions_is_refused_up_front() {
     let sim = portal().await;
-    let created: serde_json::Value = reqwest::Client::new()
-        .post(format!("{}/api/2.0/keys", sim.url()))
-        .bearer_auth(OWNER)
-        .json(&serde_json::json!({"name": "rooms only", "permissions": ["rooms:read"]}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let key = created["response"]["key"].as_str().unwrap().to_owned();
+    let key = crate::apply::create_key(&sim, "rooms only", &["rooms:read"]).await;
     let run = plan(&sim, &key, &["tests/fixtures/plan/all-outcomes.yaml"]).await;
     assert_eq!(run.code, 3, "{}", run.transcript());
     assert!(
