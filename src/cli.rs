@@ -85,6 +85,11 @@ pub struct ApplyArgs {
     /// Other requests in flight at once (DocSpace allows 15).
     #[arg(long, default_value_t = 15, value_name = "N")]
     pub max_writes: usize,
+    /// Stop when the portal has answered nothing for this many seconds (no
+    /// connection, timeouts, gateway errors); the journal keeps the place and apply
+    /// again resumes. 0: keep trying.
+    #[arg(long, default_value_t = 120, value_name = "SECONDS")]
+    pub give_up_after: u64,
 }
 
 #[derive(Debug, clap::Args)]

@@ -86,11 +86,14 @@ pub enum Record {
         #[serde(default)]
         detail: Value,
     },
-    /// The run stopped early (Ctrl-C).
+    /// The run stopped early (Ctrl-C, SIGTERM, or a portal that stopped answering).
     Interrupted {
         at: String,
         #[serde(default)]
         counters: SessionCounters,
+        /// Why, when it was not the user.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
     },
     /// The run got to its end.
     Finished {

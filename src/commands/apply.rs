@@ -79,6 +79,8 @@ pub fn run(args: &ApplyArgs) -> u8 {
             per_minute: args.rate_limit_per_minute,
             max_reads: args.max_reads,
             max_writes: args.max_writes,
+            give_up_after: (args.give_up_after > 0)
+                .then(|| std::time::Duration::from_secs(args.give_up_after)),
             ..PacerConfig::default()
         },
         terminal: std::io::stderr().is_terminal(),
@@ -336,6 +338,22 @@ pub async fn apply_manifest(apply: Apply) -> u8 {
             }
         }
     });
+    // A portal that answers nothing for --give-up-after: said once, then the run
+    // stops as on Ctrl-C (the pacer already sends nothing more).
+    let silence = {
+        let (pacer, cancel, notices, code) = (
+            pacer.clone(),
+            cancel.clone(),
+            events.clone(),
+            stopped_by.clone(),
+        );
+        tokio::spawn(async move {
+            pacer.gone().cancelled().await;
+            code.store(exit::PORTAL, Ordering::Relaxed);
+            let _ = notices.send(crate::executor::run::Event::Notice(gave_up(&pacer)));
+            cancel.cancel();
+        })
+    };
     let progress = tokio::spawn(crate::report::progress::show(
         receiver,
         apply.terminal,
@@ -371,6 +389,12 @@ pub async fn apply_manifest(apply: Apply) -> u8 {
     // display sees the end of the run.
     signals.abort();
     let _ = signals.await;
+    silence.abort();
+    let said = silence.await.is_ok();
+    if pacer.gone().is_cancelled() && !said {
+        // Given up as the session ended, before the display heard of it.
+        eprintln!("{}", gave_up(&pacer));
+    }
     let _ = progress.await;
     let counters = SessionCounters {
         requests: pacer.counters.attempts.load(Ordering::Relaxed),
@@ -392,6 +416,7 @@ pub async fn apply_manifest(apply: Apply) -> u8 {
         Record::Interrupted {
             at: now(),
             counters,
+            reason: pacer.gone().is_cancelled().then(|| gave_up(&pacer)),
         }
     } else {
         Record::Finished {
@@ -412,7 +437,9 @@ pub async fn apply_manifest(apply: Apply) -> u8 {
         }
     };
     print_summary(&report, &settings.run_dir);
-    if session.interrupted {
+    if pacer.gone().is_cancelled() {
+        exit::PORTAL
+    } else if session.interrupted {
         stopped_by.load(Ordering::Relaxed)
     } else if report.run.totals.failed > 0 || report.run.totals.invalid > 0 || session.failed > 0 {
         exit::FAILED
@@ -443,6 +470,14 @@ fn run_id() -> String {
     let now = jiff::Timestamp::now();
     let nanos = now.subsec_nanosecond() as u32 ^ std::process::id();
     format!("{}-{:04x}", now.strftime("%Y%m%dT%H%M%SZ"), nanos & 0xffff)
+}
+
+/// What the run says when it gives up on a silent portal.
+fn gave_up(pacer: &Pacer) -> String {
+    format!(
+        "the portal has answered nothing for {} s: giving up; no new work starts, the journal keeps the place, and `offboard apply` again resumes",
+        pacer.gave_up_after().map_or(0, |d| d.as_secs())
+    )
 }
 
 /// Waits for Ctrl-C or SIGTERM; the exit code that stands for it.

@@ -114,6 +114,13 @@ impl FileOps {
                 .call(crate::executor::Lane::Read, || client.operations())
                 .await;
             let progressed = self.deliver(listing);
+            if pacer.gone().is_cancelled() {
+                // The run gave up on the portal: nobody waits for it to go idle.
+                let mut state = self.state.lock().expect("fileops state");
+                for waiter in state.idle_waiters.drain(..) {
+                    let _ = waiter.send(());
+                }
+            }
             wait = if progressed {
                 FIRST_WAIT
             } else {

@@ -17,6 +17,7 @@ use backon::{ExponentialBuilder, Retryable};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use tokio::sync::Semaphore;
 use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
 
 use crate::docspace::ApiError;
 
@@ -28,7 +29,14 @@ pub struct PacerConfig {
     pub max_reads: usize,
     pub max_writes: usize,
     pub retry: RetryPolicy,
+    /// Give up on a portal that has answered nothing for this long (no connection,
+    /// timeouts, gateway errors): every call from then on fails at once, unsent.
+    /// `None`: never.
+    pub give_up_after: Option<Duration>,
 }
+
+/// How long a portal may answer nothing before a run gives up on it.
+pub const DEFAULT_GIVE_UP_AFTER: Duration = Duration::from_secs(120);
 
 impl Default for PacerConfig {
     /// DocSpace's defaults: 1500 a minute, 50 reads and 15 writes in flight.
@@ -38,6 +46,7 @@ impl Default for PacerConfig {
             max_reads: 50,
             max_writes: 15,
             retry: RetryPolicy::default(),
+            give_up_after: Some(DEFAULT_GIVE_UP_AFTER),
         }
     }
 }
@@ -108,6 +117,25 @@ pub struct Pacer {
     cooldown: Mutex<Option<Instant>>,
     retry: RetryPolicy,
     pub counters: Counters,
+    give_up_after: Option<Duration>,
+    /// When the portal last answered anything (an error status from DocSpace
+    /// itself counts: it is alive).
+    last_answer: Mutex<Instant>,
+    /// Cancelled once the portal has been silent for `give_up_after`.
+    gone: CancellationToken,
+}
+
+/// No answer from DocSpace itself: no connection, no response in time, or a
+/// gateway in front of it saying the portal behind it is down.
+fn silent(err: &ApiError) -> bool {
+    matches!(
+        err,
+        ApiError::Transport { .. }
+            | ApiError::Server {
+                status: 502..=504,
+                ..
+            }
+    )
 }
 
 impl Pacer {
@@ -126,6 +154,39 @@ impl Pacer {
             cooldown: Mutex::new(None),
             retry: config.retry.clone(),
             counters: Counters::default(),
+            give_up_after: config.give_up_after,
+            last_answer: Mutex::new(Instant::now()),
+            gone: CancellationToken::new(),
+        }
+    }
+
+    /// Cancelled once the run has given up on a portal that answers nothing.
+    pub fn gone(&self) -> &CancellationToken {
+        &self.gone
+    }
+
+    /// How long the portal was silent before the pacer gave up, if it did.
+    pub fn gave_up_after(&self) -> Option<Duration> {
+        self.gone
+            .is_cancelled()
+            .then_some(self.give_up_after)
+            .flatten()
+    }
+
+    /// Notes what an attempt got back: an answer keeps the portal alive; silence
+    /// longer than `give_up_after` gives up on it.
+    fn heard(&self, result: Result<(), &ApiError>) {
+        let mut last = self.last_answer.lock().expect("last answer lock");
+        match result {
+            Err(err) if silent(err) => {
+                if self
+                    .give_up_after
+                    .is_some_and(|limit| last.elapsed() >= limit)
+                {
+                    self.gone.cancel();
+                }
+            }
+            _ => *last = Instant::now(),
         }
     }
 
@@ -168,6 +229,9 @@ impl Pacer {
         if let Some(limiter) = &self.limiter {
             limiter.until_ready().await;
         }
+        if self.gone.is_cancelled() {
+            return Err(Self::unsent());
+        }
         let slots = match lane {
             Lane::Read => &self.reads,
             Lane::Write | Lane::Once | Lane::Delete => &self.writes,
@@ -188,6 +252,7 @@ impl Pacer {
             }
         }
         let result = call().await;
+        self.heard(result.as_ref().map(|_| ()));
         if let Err(ApiError::RateLimited { retry_after }) = &result {
             self.counters.rate_limited.fetch_add(1, Ordering::Relaxed);
             self.cool_down(retry_after.unwrap_or(self.retry.min_delay));
@@ -221,12 +286,25 @@ impl Pacer {
             .with_max_times(self.retry.max_retries)
             .with_total_delay(Some(self.retry.max_total))
             .with_jitter();
+        let gone = self.gone.clone();
         (|| self.attempt(lane, tally, &call))
             .retry(backoff)
-            .sleep(tokio::time::sleep)
-            .when(|err| match lane {
-                Lane::Once | Lane::Delete => err.surely_not_processed(),
-                _ => err.is_transient(),
+            // A retry waiting its turn stops waiting when the run gives up.
+            .sleep(move |delay| {
+                let gone = gone.clone();
+                async move {
+                    tokio::select! {
+                        () = tokio::time::sleep(delay) => {}
+                        () = gone.cancelled() => {}
+                    }
+                }
+            })
+            .when(|err| {
+                !self.gone.is_cancelled()
+                    && match lane {
+                        Lane::Once | Lane::Delete => err.surely_not_processed(),
+                        _ => err.is_transient(),
+                    }
             })
             // A 429 says how long to wait; the cool-down already holds every
             // worker back that long, so the retry itself need not wait more.
@@ -238,6 +316,15 @@ impl Pacer {
                 self.counters.retries.fetch_add(1, Ordering::Relaxed);
             })
             .await
+    }
+
+    /// The error of a call not sent because the run gave up on the portal. A
+    /// connection failure: the portal surely did not act on it.
+    fn unsent() -> ApiError {
+        ApiError::Transport {
+            kind: crate::docspace::TransportKind::Connect,
+            message: "not sent: the portal stopped answering".into(),
+        }
     }
 }
 
@@ -260,6 +347,7 @@ mod tests {
                 max_delay: Duration::from_secs(1),
                 max_total: Duration::from_secs(10),
             },
+            give_up_after: None,
         })
     }
 
@@ -392,5 +480,62 @@ mod tests {
             task.await.unwrap().unwrap();
         }
         assert_eq!(peak.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_portal_silent_past_the_limit_is_given_up_on_and_nothing_more_is_sent() {
+        let p = Pacer::new(&PacerConfig {
+            per_minute: 0,
+            max_reads: 50,
+            max_writes: 15,
+            retry: RetryPolicy {
+                max_retries: 1000,
+                min_delay: Duration::from_millis(500),
+                max_delay: Duration::from_secs(2),
+                max_total: Duration::from_secs(3600),
+            },
+            give_up_after: Some(Duration::from_secs(10)),
+        });
+        let refused = || async {
+            Err::<(), _>(ApiError::Transport {
+                kind: TransportKind::Connect,
+                message: "connection refused".into(),
+            })
+        };
+        // A portal that answers, even with an error, is alive.
+        let answered = p.call(Lane::Read, || async {
+            Err::<(), _>(ApiError::Forbidden { message: None })
+        });
+        let _ = answered.await;
+        assert!(!p.gone().is_cancelled());
+        let started = Instant::now();
+        let calls = AtomicUsize::new(0);
+        let silent = p
+            .call(Lane::Read, || {
+                calls.fetch_add(1, Ordering::SeqCst);
+                refused()
+            })
+            .await;
+        assert!(silent.is_err());
+        assert!(p.gone().is_cancelled(), "given up");
+        assert_eq!(p.gave_up_after(), Some(Duration::from_secs(10)));
+        let waited = started.elapsed();
+        assert!(
+            waited >= Duration::from_secs(8) && waited < Duration::from_secs(15),
+            "retried for about the limit, not the hour the retry policy allows: {waited:?}"
+        );
+        let sent_before = calls.load(Ordering::SeqCst);
+        let later = p
+            .call(Lane::Write, || {
+                calls.fetch_add(1, Ordering::SeqCst);
+                async { Ok(()) }
+            })
+            .await;
+        assert!(matches!(later, Err(ApiError::Transport { .. })));
+        assert_eq!(
+            calls.load(Ordering::SeqCst),
+            sent_before,
+            "nothing more is sent"
+        );
     }
 }

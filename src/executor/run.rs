@@ -273,9 +273,18 @@ pub enum StepEnd {
     Failed(String, Value),
     /// Not run because an earlier step of the leaver failed.
     Skipped(String),
+    /// Cut short because the run gave up on a portal that stopped answering: not
+    /// journaled as an end, so the next session takes the step up again (settling
+    /// from the portal any write that went out).
+    Cut,
 }
 
 impl Engine {
+    /// No new work starts: Ctrl-C or SIGTERM, or the portal stopped answering.
+    pub fn stopping(&self) -> bool {
+        self.cancel.is_cancelled() || self.pacer.gone().is_cancelled()
+    }
+
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         client: Arc<Client>,
@@ -408,6 +417,7 @@ impl Engine {
                 (step_status::FAILED, d)
             }
             StepEnd::Skipped(why) => (step_status::SKIPPED, json!({ "reason": why })),
+            StepEnd::Cut => return Ok(()),
         };
         if !detail.is_object() {
             detail = json!({});
@@ -545,7 +555,7 @@ pub async fn execute(
     let _ = engine.events.send(Event::Started {
         leavers: jobs.len(),
     });
-    if engine.cancel.is_cancelled() {
+    if engine.stopping() {
         return Ok(SessionEnd {
             interrupted: true,
             ..SessionEnd::default()
@@ -560,7 +570,7 @@ pub async fn execute(
             let failed = failed.clone();
             let disabled = locked_out.get(&job.label).cloned();
             async move {
-                if engine.cancel.is_cancelled() {
+                if engine.stopping() {
                     return Ok(());
                 }
                 let outcome = match pipeline(&engine, job, disabled).await {
@@ -585,7 +595,7 @@ pub async fn execute(
     }
     Ok(SessionEnd {
         failed: failed.load(Ordering::Relaxed) as usize,
-        interrupted: engine.cancel.is_cancelled(),
+        interrupted: engine.stopping(),
     })
 }
 
@@ -642,6 +652,7 @@ async fn lock_out(
                 Some(Disabled::Unchanged) | None => {
                     StepEnd::Unchanged(json!({ "detail": "already disabled" }))
                 }
+                Some(Disabled::Failed(_)) if engine.pacer.gone().is_cancelled() => StepEnd::Cut,
                 Some(Disabled::Failed(why)) => StepEnd::Failed(why.clone(), json!({})),
             };
             async move { engine.end_step(job, Step::Disable, &end).await }
@@ -765,6 +776,12 @@ async fn run_step(engine: &Engine, job: &Job, step: Step) -> Result<StepEnd, Run
         Step::Export => crate::executor::steps::export(engine, job).await?,
         Step::Archive => crate::executor::steps::archive(engine, job).await?,
         Step::Audit => crate::executor::steps::audit(engine, job).await?,
+    };
+    // A step that failed because the portal went silent did not fail: it was cut
+    // short.
+    let end = match end {
+        StepEnd::Failed(..) if engine.pacer.gone().is_cancelled() => StepEnd::Cut,
+        end => end,
     };
     engine.end_step(job, step, &end).await?;
     Ok(end)
@@ -908,6 +925,17 @@ async fn invalid(
     Ok("invalid")
 }
 
+/// A leaver whose pipeline stops before its end (Ctrl-C, or the portal stopped
+/// answering): their remaining steps stay without an end in the journal.
+fn interrupted(engine: &Engine, job: &Job) -> &'static str {
+    let _ = engine.events.send(Event::Finished {
+        leaver: job.label.clone(),
+        outcome: "interrupted",
+        error: None,
+    });
+    "interrupted"
+}
+
 /// Phase 3 for one leaver: the remaining steps in order; a failed step skips the
 /// rest. Returns `done`, `unchanged` or `failed`.
 async fn pipeline(
@@ -940,6 +968,9 @@ async fn pipeline(
                     engine.journal.record(Record::Leaver(record)).await?;
                 }
                 Err(Unfit::Invalid(why)) => return invalid(engine, &job, step, why).await,
+                Err(Unfit::Unreadable(_)) if engine.pacer.gone().is_cancelled() => {
+                    return Ok(interrupted(engine, &job));
+                }
                 Err(Unfit::Unreadable(why)) => {
                     engine
                         .end_step(&job, step, &StepEnd::Failed(why.clone(), json!({})))
@@ -958,14 +989,9 @@ async fn pipeline(
             engine.end_step(job, step, &StepEnd::Skipped(why)).await?;
             continue;
         }
-        if engine.cancel.is_cancelled() {
+        if engine.stopping() {
             // Not started: the report says `not_run`, the next session runs it.
-            let _ = engine.events.send(Event::Finished {
-                leaver: job.label.clone(),
-                outcome: "interrupted",
-                error: None,
-            });
-            return Ok("interrupted");
+            return Ok(interrupted(engine, job));
         }
         // While the reassign job runs on the portal, the workspace is exported and
         // archived: neither depends on it (the archive step makes the archive owner
@@ -998,7 +1024,7 @@ async fn pipeline(
             }
             let mut ends = Vec::new();
             for other in &beside {
-                if engine.cancel.is_cancelled() {
+                if engine.stopping() {
                     break;
                 }
                 let end = run_step(engine, job, *other).await?;
@@ -1010,9 +1036,11 @@ async fn pipeline(
             }
             Ok::<_, RunError>(ends)
         });
+        let mut cut = false;
         for (step, end) in std::iter::once((step, end?)).chain(side?) {
             handled.insert(step);
             match &end {
+                StepEnd::Cut => cut = true,
                 // Collecting the audit trail and exporting read; they change nothing
                 // on the portal.
                 StepEnd::Done(_) if !matches!(step, Step::Audit | Step::Export) => changed = true,
@@ -1022,6 +1050,9 @@ async fn pipeline(
                 }
                 StepEnd::Failed(..) => {}
             }
+        }
+        if cut {
+            return Ok(interrupted(engine, job));
         }
     }
     let outcome = match (&failure, changed) {

@@ -183,7 +183,10 @@ pub fn build(replay: &Replay) -> Option<RunReport> {
                 }
             }
             Record::Outcome { .. } => {}
-            Record::Interrupted { at, counters: c } | Record::Finished { at, counters: c } => {
+            Record::Interrupted {
+                at, counters: c, ..
+            }
+            | Record::Finished { at, counters: c } => {
                 state = if matches!(record, Record::Finished { .. }) {
                     "finished"
                 } else {

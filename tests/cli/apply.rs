@@ -425,6 +425,20 @@ pub(crate) fn cut_journal_after_intent(run_dir: &Path, step: &str) {
     std::fs::write(&journal, kept).unwrap();
 }
 
+/// Cuts the journal of `run_dir` just before its first line containing `needle`: what
+/// a session killed right there leaves behind.
+pub(crate) fn cut_journal_before(run_dir: &Path, needle: &str) {
+    let journal = run_dir.join("journal.jsonl");
+    let text = std::fs::read_to_string(&journal).unwrap();
+    let kept: String = text
+        .lines()
+        .take_while(|line| !line.contains(needle))
+        .map(|line| format!("{line}\n"))
+        .collect();
+    assert_ne!(kept, text, "the journal has a line with {needle}");
+    std::fs::write(&journal, kept).unwrap();
+}
+
 /// A synthetic portal of `n` leavers and its manifest in `dir`.
 pub(crate) async fn synthetic(n: usize, config: Config, dir: &Path) -> (SimHandle, PathBuf) {
     let sim = spawn(config, &Source::Synthetic(n))
@@ -662,11 +676,17 @@ fn finished_steps(run_dir: &Path) -> usize {
         .count()
 }
 
-/// Starts `apply` and returns once its journal shows `steps` finished steps.
-async fn start_and_wait(sim: &SimHandle, args: &[&str], run_dir: &Path, steps: usize) -> Child {
+/// Starts `apply` and returns once its journal shows `steps` finished steps. Its
+/// output is kept for `wait_with_output`.
+pub(crate) async fn start_and_wait(
+    sim: &SimHandle,
+    args: &[&str],
+    run_dir: &Path,
+    steps: usize,
+) -> Child {
     let mut child = command(sim, args)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
         .spawn()
         .unwrap();
     loop {
@@ -1142,4 +1162,65 @@ async fn a_reassign_in_doubt_whose_record_expired_is_not_started_again() {
     assert_eq!(step(only, "reassign"), "done", "{only:#}");
     let audit = audit_actions(&sim).await;
     assert_eq!(audit.get(&4030), Some(&1), "reassigns: {audit:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_room_whose_members_are_right_is_archived_without_a_second_take_over() {
+    // A session stopped after the member change and before the archiving: the
+    // archive owner owns the room, only the wanted members are left. The resume
+    // archives it and changes neither owner nor members again.
+    let dir = tempfile::tempdir().unwrap();
+    let (sim, manifest) = synthetic(1, quick(), dir.path()).await;
+    let run_dir = dir.path().join("run");
+    let args = yes(&manifest, &run_dir);
+    let first = apply(&sim, &args).await;
+    assert_eq!(first.code, 0, "{}", first.transcript());
+    let room = report(&run_dir)["leavers"][0]["workspace"]
+        .as_i64()
+        .expect("a workspace id");
+    let answer = reqwest::Client::new()
+        .put(format!(
+            "{}/api/2.0/files/rooms/{room}/unarchive",
+            sim.url()
+        ))
+        .bearer_auth(sim.owner_key())
+        .json(&serde_json::json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert!(answer.status().is_success(), "{answer:?}");
+    wait_until_unarchived(&sim, room).await;
+    cut_journal_before(&run_dir, "PUT files/rooms/{id}/archive");
+    let before = audit_actions(&sim).await;
+    assert!(
+        before.get(&5159).is_some_and(|n| *n >= 1),
+        "the first session took the room over: {before:?}"
+    );
+
+    let resumed = apply(&sim, &args).await;
+    assert_eq!(resumed.code, 0, "{}", resumed.transcript());
+    let only = &report(&run_dir)["leavers"][0];
+    assert_eq!(step(only, "archive"), "done", "{only:#}");
+    let state = sim.state();
+    assert_eq!(folder(&state, room)["parent"], state["archiveRoot"]);
+    let after = audit_actions(&sim).await;
+    for action in [5159, 5075, 5084, 5085] {
+        assert_eq!(
+            after.get(&action),
+            before.get(&action),
+            "owner or member changes repeated (action {action}): {before:?} → {after:?}"
+        );
+    }
+}
+
+/// Waits (by polling the portal, not by sleeping a guess) until `room` is out of the Archive.
+async fn wait_until_unarchived(sim: &SimHandle, room: i64) {
+    for _ in 0..500 {
+        let state = sim.state();
+        if folder(&state, room)["parent"] != state["archiveRoot"] {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("room {room} is still archived");
 }

@@ -155,3 +155,61 @@ fn a_key_in_the_wrong_place_is_refused_without_echo() {
     );
     assert!(!stderr.contains(&KEY[3..]));
 }
+
+/// The portal goes down behind its gateway (every answer a 502) in the middle of a
+/// run: apply gives up after `--give-up-after`, says so once, leaves the leavers in
+/// flight interrupted (not failed), writes the reports and exits 3; once the
+/// portal is back, the same command finishes the run without doing anything twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_portal_that_goes_down_mid_run_is_given_up_on_and_the_resume_finishes() {
+    use crate::apply::{apply, audit_actions, quick, report, start_and_wait, synthetic};
+    let dir = tempfile::tempdir().unwrap();
+    let leavers = 30;
+    let (sim, manifest) = synthetic(leavers, quick(), dir.path()).await;
+    let run_dir = dir.path().join("run");
+    let args = [
+        manifest.to_str().unwrap(),
+        "--yes",
+        "--concurrency",
+        "2",
+        "--give-up-after",
+        "1",
+        "--run-dir",
+        run_dir.to_str().unwrap(),
+    ];
+    let child = start_and_wait(&sim, &args, &run_dir, leavers + 2).await;
+    sim.set_outage(true);
+    let output = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert_eq!(output.status.code(), Some(3), "{stderr}");
+    assert_eq!(
+        stderr.matches("answered nothing for 1 s").count(),
+        1,
+        "said once: {stderr}"
+    );
+    let stopped = report(&run_dir);
+    assert_eq!(stopped["run"]["state"], "interrupted", "{stopped:#}");
+    let totals = &stopped["run"]["totals"];
+    assert_eq!(totals["failed"], 0, "cut short is not failed: {totals}");
+    assert!(totals["interrupted"].as_u64().unwrap() > 0, "{totals}");
+    let journal = std::fs::read_to_string(run_dir.join("journal.jsonl")).unwrap();
+    let last: serde_json::Value = serde_json::from_str(journal.lines().last().unwrap()).unwrap();
+    assert_eq!(last["type"], "interrupted");
+    assert!(
+        last["reason"]
+            .as_str()
+            .unwrap()
+            .contains("answered nothing"),
+        "{last}"
+    );
+
+    sim.set_outage(false);
+    let resumed = apply(&sim, &args).await;
+    assert_eq!(resumed.code, 0, "{}", resumed.transcript());
+    let finished = report(&run_dir);
+    assert_eq!(finished["run"]["totals"]["done"], leavers, "{finished:#}");
+    let audit = audit_actions(&sim).await;
+    assert_eq!(audit.get(&4030), Some(&leavers), "reassigns: {audit:?}");
+}

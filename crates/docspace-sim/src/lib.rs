@@ -97,6 +97,14 @@ impl SimHandle {
         routes::introspect::snapshot(&self.shared.portal())
     }
 
+    /// Takes the portal down behind its gateway (every request answered 502, as a
+    /// reverse proxy does when DocSpace is down) or brings it back.
+    pub fn set_outage(&self, down: bool) {
+        self.shared
+            .outage
+            .store(down, std::sync::atomic::Ordering::Relaxed);
+    }
+
     /// Stops accepting connections and waits for the server to end.
     pub async fn shutdown(mut self) {
         if let Some(tx) = self.shutdown.take() {

@@ -31,6 +31,8 @@ pub struct Shared {
     pub base_url: String,
     in_flight_reads: AtomicU64,
     in_flight_writes: AtomicU64,
+    /// The portal is down behind its gateway: every request gets a 502.
+    pub outage: std::sync::atomic::AtomicBool,
 }
 
 pub type Sim = Arc<Shared>;
@@ -51,6 +53,7 @@ impl Shared {
             base_url,
             in_flight_reads: AtomicU64::new(0),
             in_flight_writes: AtomicU64::new(0),
+            outage: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -473,6 +476,15 @@ async fn limit(State(sim): State<Sim>, request: Request, next: Next) -> Response
 /// connection happens after it ran, so the client cannot know whether its write
 /// took effect (the case a resumable client must handle).
 async fn faults(State(sim): State<Sim>, request: Request, next: Next) -> Response {
+    if sim.outage.load(Ordering::Relaxed) {
+        // What the reverse proxy in front of DocSpace answers while the portal
+        // behind it is down: a 502 page, not DocSpace's envelope.
+        let mut response = Response::new(Body::from(
+            "<html><body><h1>502 Bad Gateway</h1></body></html>",
+        ));
+        *response.status_mut() = StatusCode::BAD_GATEWAY;
+        return response;
+    }
     let faults = &sim.config.faults;
     if !faults.any_request_fault() {
         return next.run(request).await;
