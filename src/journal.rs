@@ -15,6 +15,8 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::run_dir::{REPORT_CSV, REPORT_JSON};
+
 pub const JOURNAL: &str = "journal.jsonl";
 pub const LOCK: &str = "journal.lock";
 /// The journal format this build writes and reads.
@@ -155,6 +157,11 @@ pub struct LeaverRecord {
     pub ticket: Option<String>,
 }
 
+/// The key, in a step's end, of its session's counters up to then: what the report
+/// counts for a session killed before its last record (and leaves out of the
+/// step's detail).
+pub const SESSION_SO_FAR: &str = "session_so_far";
+
 /// What one session sent, as the pacer counted it.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionCounters {
@@ -180,6 +187,36 @@ pub enum JournalError {
     },
     #[error("{path} belongs to another run: {what} differs")]
     Mismatch { path: PathBuf, what: &'static str },
+    #[error(
+        "{0} holds the reports of an earlier run, but its journal is empty or missing: a new run there would overwrite them"
+    )]
+    Emptied(PathBuf),
+}
+
+impl JournalError {
+    /// What the user can do about it.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            JournalError::Locked(_) => Some(
+                "wait for the other apply to end (or stop it); a run directory takes one apply at a time".into(),
+            ),
+            JournalError::Corrupt { path, line, .. } => {
+                let keep = line.saturating_sub(1);
+                Some(format!(
+                    "the journal was edited or damaged there, and apply does not guess past it. Restore {} from a backup; or keep the {keep} record{} before it (`mv {0} {0}.damaged && head -n {keep} {0}.damaged > {0}`) and run apply again: the portal settles what the lost lines did; or pass another --run-dir",
+                    path.display(),
+                    if keep == 1 { "" } else { "s" },
+                ))
+            }
+            JournalError::Mismatch { .. } => {
+                Some("a run directory belongs to one manifest and portal; pass another --run-dir".into())
+            }
+            JournalError::Emptied(_) => Some(format!(
+                "restore {JOURNAL} from a backup to resume that run, or pass another --run-dir; the old reports stay as they are"
+            )),
+            JournalError::Io { .. } => None,
+        }
+    }
 }
 
 /// The journal's records as found when it was opened.
@@ -198,23 +235,41 @@ impl Replay {
         }
     }
 
-    /// Intents that never got an outcome: writes that may or may not have happened,
-    /// to be resolved by reading the portal, never by sending them again blindly.
+    /// Intents that never got an outcome and whose step no later session finished:
+    /// writes that may or may not have happened, to be resolved by reading the
+    /// portal, never by sending them again blindly.
     pub fn open_intents(&self) -> Vec<&Record> {
-        let closed: std::collections::HashSet<u64> = self
-            .records
-            .iter()
-            .filter_map(|r| match r {
+        // From the end: an outcome closes its intent; a step's end (other than
+        // skipped, which did nothing) settles every intent of that step before it.
+        let mut closed = std::collections::HashSet::new();
+        let mut settled = std::collections::HashSet::new();
+        let mut open = Vec::new();
+        for record in self.records.iter().rev() {
+            match record {
                 Record::Outcome {
-                    intent: Some(seq), ..
-                } => Some(*seq),
-                _ => None,
-            })
-            .collect();
-        self.records
-            .iter()
-            .filter(|r| matches!(r, Record::Intent { seq, .. } if !closed.contains(seq)))
-            .collect()
+                    intent,
+                    leaver,
+                    step,
+                    status,
+                    ..
+                } => {
+                    closed.extend(*intent);
+                    if is_final(status) && status != step_status::SKIPPED {
+                        settled.insert((leaver.as_str(), step.as_str()));
+                    }
+                }
+                Record::Intent {
+                    seq, leaver, step, ..
+                } if !closed.contains(seq)
+                    && !settled.contains(&(leaver.as_str(), step.as_str())) =>
+                {
+                    open.push(record);
+                }
+                _ => {}
+            }
+        }
+        open.reverse();
+        open
     }
 
     /// The last outcome recorded for a leaver's step.
@@ -280,6 +335,14 @@ impl Journal {
             }
         }
         let path = dir.join(JOURNAL);
+        let empty = std::fs::metadata(&path).map_or(true, |m| m.len() == 0);
+        if empty
+            && [REPORT_JSON, REPORT_CSV]
+                .iter()
+                .any(|r| dir.join(r).exists())
+        {
+            return Err(JournalError::Emptied(dir.to_path_buf()));
+        }
         let mut file = OpenOptions::new()
             .create(true)
             .truncate(false)
@@ -516,6 +579,36 @@ mod tests {
                 .unwrap(),
             4
         );
+    }
+
+    #[test]
+    fn a_step_finished_by_a_later_session_leaves_no_open_intent() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let (mut journal, _) = Journal::open(dir.path(), header("abc")).unwrap();
+            for step in ["reassign", "archive"] {
+                journal
+                    .intent("ann@example.com", step, "POST", Value::Null)
+                    .unwrap();
+            }
+            // Killed: both writes in doubt.
+        }
+        {
+            let (mut journal, replay) = Journal::open(dir.path(), header("abc")).unwrap();
+            assert_eq!(replay.open_intents().len(), 2);
+            // The next session settles the reassign from the portal; the archive
+            // it only skips (an earlier step failed): still in doubt.
+            journal
+                .outcome(None, "ann@example.com", "reassign", "done", Value::Null)
+                .unwrap();
+            journal
+                .outcome(None, "ann@example.com", "archive", "skipped", Value::Null)
+                .unwrap();
+        }
+        let (_, replay) = Journal::open(dir.path(), header("abc")).unwrap();
+        let open = replay.open_intents();
+        assert_eq!(open.len(), 1, "{open:?}");
+        assert!(matches!(open[0], Record::Intent { step, .. } if step == "archive"));
     }
 
     #[test]

@@ -6,6 +6,10 @@ use std::path::Path;
 
 use sha2::{Digest, Sha256};
 
+/// The reports of a run, in its directory.
+pub const REPORT_JSON: &str = "report.json";
+pub const REPORT_CSV: &str = "report.csv";
+
 /// A file name for a leaver's files in the run directory, distinct for distinct
 /// labels by construction: letters (lowercase), digits, `.`, `@` and `-` stand for
 /// themselves, every other character (`_` and capitals included, so names differ on

@@ -17,7 +17,7 @@ use crate::docspace::Client;
 use crate::executor::run::{Engine, Past, Settings, execute};
 use crate::executor::{Pacer, PacerConfig};
 use crate::exit;
-use crate::journal::{FORMAT, Journal, Record, RunHeader, SessionCounters, now, read_only};
+use crate::journal::{FORMAT, Journal, Record, RunHeader, now, read_only};
 use crate::manifest::{Diagnostic, Manifest, UserRef};
 use crate::plan::{Outcome, plan};
 use crate::report::run as run_report;
@@ -294,19 +294,17 @@ pub async fn apply_manifest(apply: Apply) -> u8 {
         Ok(opened) => opened,
         Err(err) => {
             eprintln!("error: {err}");
-            if matches!(err, crate::journal::JournalError::Mismatch { .. }) {
-                eprintln!(
-                    "hint: a run directory belongs to one manifest and portal; pass another --run-dir"
-                );
+            if let Some(hint) = err.hint() {
+                eprintln!("hint: {hint}");
             }
             return exit::INVALID;
         }
     };
     let past = Past::of(&replay, &apply.run_dir);
-    let open = replay.open_intents().len();
+    let open = past.in_doubt_count();
     if open > 0 {
         eprintln!(
-            "resuming {}: {open} write{} of the last session may or may not have happened; the portal decides",
+            "resuming {}: {open} step{} of earlier sessions may have half happened; the portal decides",
             apply.run_dir.display(),
             if open == 1 { "" } else { "s" }
         );
@@ -396,12 +394,7 @@ pub async fn apply_manifest(apply: Apply) -> u8 {
         eprintln!("{}", gave_up(&pacer));
     }
     let _ = progress.await;
-    let counters = SessionCounters {
-        requests: pacer.counters.attempts.load(Ordering::Relaxed),
-        writes: pacer.counters.writes.load(Ordering::Relaxed),
-        retries: pacer.counters.retries.load(Ordering::Relaxed),
-        rate_limited: pacer.counters.rate_limited.load(Ordering::Relaxed),
-    };
+    let counters = pacer.counters.snapshot();
     let session = match result {
         Ok(session) => session,
         Err(err) => {
@@ -450,7 +443,10 @@ pub async fn apply_manifest(apply: Apply) -> u8 {
 
 /// Builds the reports from the journal and writes them into the run directory.
 pub fn write_reports(run_dir: &Path) -> Result<run_report::RunReport, String> {
-    let replay = read_only(run_dir).map_err(|e| e.to_string())?;
+    let replay = read_only(run_dir).map_err(|e| match e.hint() {
+        Some(hint) => format!("{e}\nhint: {hint}"),
+        None => e.to_string(),
+    })?;
     let report = run_report::build(&replay)
         .ok_or_else(|| format!("{} has no run header", run_dir.display()))?;
     run_report::write(run_dir, &report)

@@ -109,6 +109,18 @@ pub struct Counters {
     pub rate_limited: AtomicU64,
 }
 
+impl Counters {
+    /// The counters now, as the journal keeps them.
+    pub fn snapshot(&self) -> crate::journal::SessionCounters {
+        crate::journal::SessionCounters {
+            requests: self.attempts.load(Ordering::Relaxed),
+            writes: self.writes.load(Ordering::Relaxed),
+            retries: self.retries.load(Ordering::Relaxed),
+            rate_limited: self.rate_limited.load(Ordering::Relaxed),
+        }
+    }
+}
+
 pub struct Pacer {
     limiter: Option<DefaultDirectRateLimiter>,
     per_minute: u32,
@@ -118,11 +130,35 @@ pub struct Pacer {
     retry: RetryPolicy,
     pub counters: Counters,
     give_up_after: Option<Duration>,
-    /// When the portal last answered anything (an error status from DocSpace
-    /// itself counts: it is alive).
-    last_answer: Mutex<Instant>,
+    hearing: Mutex<Hearing>,
+    /// Held by the one request that asks a silent portal whether it is back.
+    probe: tokio::sync::Mutex<()>,
     /// Cancelled once the portal has been silent for `give_up_after`.
     gone: CancellationToken,
+}
+
+/// When the portal last answered anything (an error status from DocSpace itself
+/// counts: it is alive), and since when it has been silent, if it is.
+#[derive(Debug, Clone, Copy)]
+struct Hearing {
+    last_answer: Instant,
+    silent_since: Option<Instant>,
+}
+
+/// A portal is silent once nothing but silence came back for this long: a dropped
+/// answer among others that get through is no outage.
+const SILENT_AFTER: Duration = Duration::from_secs(2);
+/// While the portal is silent, requests ask it one at a time, at most one per
+/// this interval: a quarter of the silence so far, within these bounds.
+const PROBE_MIN: Duration = Duration::from_secs(1);
+const PROBE_MAX: Duration = Duration::from_secs(15);
+
+/// Whether a failed attempt in `lane` may be sent again without looking first.
+fn retryable(lane: Lane, err: &ApiError) -> bool {
+    match lane {
+        Lane::Once | Lane::Delete => err.surely_not_processed(),
+        _ => err.is_transient(),
+    }
 }
 
 /// No answer from DocSpace itself: no connection, no response in time, or a
@@ -155,7 +191,11 @@ impl Pacer {
             retry: config.retry.clone(),
             counters: Counters::default(),
             give_up_after: config.give_up_after,
-            last_answer: Mutex::new(Instant::now()),
+            hearing: Mutex::new(Hearing {
+                last_answer: Instant::now(),
+                silent_since: None,
+            }),
+            probe: tokio::sync::Mutex::new(()),
             gone: CancellationToken::new(),
         }
     }
@@ -173,21 +213,47 @@ impl Pacer {
             .flatten()
     }
 
-    /// Notes what an attempt got back: an answer keeps the portal alive; silence
-    /// longer than `give_up_after` gives up on it.
+    fn is_silent(&self) -> bool {
+        self.hearing
+            .lock()
+            .expect("hearing lock")
+            .silent_since
+            .is_some()
+    }
+
+    /// Notes what an attempt got back: an answer keeps the portal alive. Silence
+    /// holds every worker back for the next probe, and silence longer than
+    /// `give_up_after` gives up on the portal.
     fn heard(&self, result: Result<(), &ApiError>) {
-        let mut last = self.last_answer.lock().expect("last answer lock");
-        match result {
-            Err(err) if silent(err) => {
-                if self
-                    .give_up_after
-                    .is_some_and(|limit| last.elapsed() >= limit)
-                {
-                    self.gone.cancel();
+        let now = Instant::now();
+        let probe_in = {
+            let mut hearing = self.hearing.lock().expect("hearing lock");
+            match result {
+                Err(err) if silent(err) => {
+                    if self
+                        .give_up_after
+                        .is_some_and(|limit| now - hearing.last_answer >= limit)
+                    {
+                        self.gone.cancel();
+                    }
+                    let silence = now - hearing.last_answer;
+                    if silence < SILENT_AFTER {
+                        // A dropped answer among others that get through.
+                        return;
+                    }
+                    hearing.silent_since = Some(hearing.last_answer);
+                    (silence / 4).clamp(PROBE_MIN, PROBE_MAX)
+                }
+                _ => {
+                    *hearing = Hearing {
+                        last_answer: now,
+                        silent_since: None,
+                    };
+                    return;
                 }
             }
-            _ => *last = Instant::now(),
-        }
+        };
+        self.cool_down(probe_in);
     }
 
     /// The rate limit per minute (0: none).
@@ -229,6 +295,14 @@ impl Pacer {
         if let Some(limiter) = &self.limiter {
             limiter.until_ready().await;
         }
+        // While the portal is silent, one request at a time asks whether it is back.
+        let _probe = if self.is_silent() {
+            let probe = self.probe.lock().await;
+            self.wait_for_cooldown().await;
+            Some(probe)
+        } else {
+            None
+        };
         if self.gone.is_cancelled() {
             return Err(Self::unsent());
         }
@@ -280,42 +354,49 @@ impl Pacer {
         F: Fn() -> Fut,
         Fut: Future<Output = Result<T, ApiError>>,
     {
-        let backoff = ExponentialBuilder::default()
-            .with_min_delay(self.retry.min_delay)
-            .with_max_delay(self.retry.max_delay)
-            .with_max_times(self.retry.max_retries)
-            .with_total_delay(Some(self.retry.max_total))
-            .with_jitter();
-        let gone = self.gone.clone();
-        (|| self.attempt(lane, tally, &call))
-            .retry(backoff)
-            // A retry waiting its turn stops waiting when the run gives up.
-            .sleep(move |delay| {
-                let gone = gone.clone();
-                async move {
-                    tokio::select! {
-                        () = tokio::time::sleep(delay) => {}
-                        () = gone.cancelled() => {}
+        loop {
+            let backoff = ExponentialBuilder::default()
+                .with_min_delay(self.retry.min_delay)
+                .with_max_delay(self.retry.max_delay)
+                .with_max_times(self.retry.max_retries)
+                .with_total_delay(Some(self.retry.max_total))
+                .with_jitter();
+            let gone = self.gone.clone();
+            let answer = (|| self.attempt(lane, tally, &call))
+                .retry(backoff)
+                // A retry waiting its turn stops waiting when the run gives up.
+                .sleep(move |delay| {
+                    let gone = gone.clone();
+                    async move {
+                        tokio::select! {
+                            () = tokio::time::sleep(delay) => {}
+                            () = gone.cancelled() => {}
+                        }
                     }
-                }
-            })
-            .when(|err| {
-                !self.gone.is_cancelled()
-                    && match lane {
-                        Lane::Once | Lane::Delete => err.surely_not_processed(),
-                        _ => err.is_transient(),
-                    }
-            })
-            // A 429 says how long to wait; the cool-down already holds every
-            // worker back that long, so the retry itself need not wait more.
-            .adjust(|err, delay| match err {
-                ApiError::RateLimited { .. } => Some(Duration::ZERO),
-                _ => delay,
-            })
-            .notify(|_, _| {
-                self.counters.retries.fetch_add(1, Ordering::Relaxed);
-            })
-            .await
+                })
+                .when(|err| !self.gone.is_cancelled() && retryable(lane, err))
+                // A 429 says how long to wait; the cool-down already holds every
+                // worker back that long, so the retry itself need not wait more.
+                .adjust(|err, delay| match err {
+                    ApiError::RateLimited { .. } => Some(Duration::ZERO),
+                    _ => delay,
+                })
+                .notify(|_, _| {
+                    self.counters.retries.fetch_add(1, Ordering::Relaxed);
+                })
+                .await;
+            match &answer {
+                // Out of retries against a portal that answers nothing: the
+                // silence bound (--give-up-after), not the retry count, decides
+                // when to stop, so no leaver fails for an outage the run outlasts.
+                Err(err)
+                    if silent(err)
+                        && retryable(lane, err)
+                        && self.give_up_after.is_some()
+                        && !self.gone.is_cancelled() => {}
+                _ => return answer,
+            }
+        }
     }
 
     /// The error of a call not sent because the run gave up on the portal. A

@@ -32,8 +32,9 @@ pub const DISABLE_BATCH: usize = 100;
 #[derive(Debug, Default)]
 pub struct Past {
     finals: HashMap<(String, String), String>,
-    /// A write was announced after the step's last final outcome (or without one):
-    /// it may or may not have happened.
+    /// A write was announced after the step's last final outcome (or without one),
+    /// or the step failed after a write whose answer was lost: it may or may not
+    /// have happened.
     in_doubt: HashSet<(String, String)>,
     /// When the first write of each (leaver, step) was announced: evidence that does
     /// not expire (the audit trail) is looked for from then on.
@@ -46,8 +47,19 @@ impl Past {
     pub fn of(replay: &Replay, run_dir: &std::path::Path) -> Self {
         let mut past = Past::default();
         let mut exports: HashMap<String, Value> = HashMap::new();
+        // Writes of a step whose answer was lost, since the step's last end.
+        let mut lost: HashSet<(String, String)> = HashSet::new();
         for record in &replay.records {
             match record {
+                Record::Outcome {
+                    leaver,
+                    step,
+                    status,
+                    detail,
+                    ..
+                } if status == step_status::SENT && detail["in_doubt"] == true => {
+                    lost.insert((leaver.clone(), step.clone()));
+                }
                 Record::Intent {
                     leaver, step, at, ..
                 } => {
@@ -68,9 +80,17 @@ impl Past {
                     }
                     let key = (leaver.clone(), step.clone());
                     // A skipped step did nothing: a write an earlier session left in
-                    // doubt is still in doubt.
-                    if status != step_status::SKIPPED {
+                    // doubt is still in doubt. A failed one settled nothing it lost
+                    // the answer of.
+                    let unsettled = status == step_status::SKIPPED
+                        || (status == step_status::FAILED && lost.contains(&key));
+                    if !unsettled {
                         past.in_doubt.remove(&key);
+                    } else if status == step_status::FAILED {
+                        past.in_doubt.insert(key.clone());
+                    }
+                    if status != step_status::SKIPPED {
+                        lost.remove(&key);
                     }
                     past.finals.insert(key, status.clone());
                 }
@@ -121,6 +141,11 @@ impl Past {
         self.first_intent
             .get(&(leaver.to_owned(), step.as_str().to_owned()))
             .and_then(|at| at.parse().ok())
+    }
+
+    /// How many steps earlier sessions left in doubt.
+    pub fn in_doubt_count(&self) -> usize {
+        self.in_doubt.len()
     }
 
     fn in_doubt(&self, leaver: &str, step: Step) -> bool {
@@ -390,6 +415,11 @@ impl Engine {
         };
         let closing = match &answer {
             Ok(_) => json!({}),
+            // No answer that says whether the portal acted: the write stays in
+            // doubt until the portal shows it, even when the step ends failed.
+            Err(err) if err.is_transient() && !err.surely_not_processed() => {
+                json!({ "error": err.to_string(), "in_doubt": true })
+            }
             Err(err) => json!({ "error": err.to_string() }),
         };
         self.journal
@@ -425,6 +455,9 @@ impl Engine {
         detail["requests"] = json!(job.calls.swap(0, Ordering::Relaxed));
         detail["attempts"] = json!(job.tally.attempts.swap(0, Ordering::Relaxed));
         detail["writes"] = json!(job.tally.writes.swap(0, Ordering::Relaxed));
+        // The session's requests so far: what the report counts for a session
+        // killed before its last record.
+        detail[crate::journal::SESSION_SO_FAR] = json!(self.pacer.counters.snapshot());
         self.journal
             .outcome(None, &job.label, step.as_str(), status, detail)
             .await
@@ -1071,6 +1104,42 @@ async fn pipeline(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_step_that_failed_after_a_lost_answer_stays_in_doubt() {
+        let leaver = "ann@example.com";
+        let replay = |lost: bool| {
+            let closing = if lost {
+                json!({ "error": "timed out", "in_doubt": true })
+            } else {
+                json!({ "error": "403" })
+            };
+            Replay {
+                records: vec![
+                    Record::intent(
+                        1,
+                        leaver,
+                        "archive",
+                        "PUT files/rooms/{id}/archive",
+                        json!({}),
+                    ),
+                    Record::outcome(2, Some(1), leaver, "archive", step_status::SENT, closing),
+                    Record::outcome(3, None, leaver, "archive", step_status::FAILED, json!({})),
+                ],
+                torn_tail: false,
+            }
+        };
+        let dir = std::path::Path::new("/nonexistent");
+        let past = Past::of(&replay(true), dir);
+        assert!(past.in_doubt(leaver, Step::Archive));
+        assert_eq!(past.in_doubt_count(), 1);
+        let past = Past::of(&replay(false), dir);
+        assert!(
+            !past.in_doubt(leaver, Step::Archive),
+            "a refusal settles it"
+        );
+        assert_eq!(past.in_doubt_count(), 0);
+    }
 
     #[tokio::test]
     async fn a_refused_batch_is_halved_until_the_culprits_are_alone() {

@@ -9,12 +9,11 @@ use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::journal::{Record, Replay, SessionCounters, is_final};
+use crate::journal::{Record, Replay, SESSION_SO_FAR, SessionCounters, is_final};
 use crate::manifest::Step;
 use crate::run_dir::write_atomically;
 
-pub const REPORT_JSON: &str = "report.json";
-pub const REPORT_CSV: &str = "report.csv";
+pub use crate::run_dir::{REPORT_CSV, REPORT_JSON};
 
 /// `report.json` (`schemas/report.schema.json`).
 #[derive(Debug, Clone, Serialize, JsonSchema)]
@@ -141,9 +140,21 @@ pub fn build(replay: &Replay) -> Option<RunReport> {
     let mut counters = SessionCounters::default();
     let mut state = "incomplete";
     let mut ended = None;
+    // A session killed before its last record: its counters as its last step's end
+    // saw them.
+    let mut unclosed: Option<SessionCounters> = None;
+    let add = |counters: &mut SessionCounters, c: &SessionCounters| {
+        counters.requests += c.requests;
+        counters.writes += c.writes;
+        counters.retries += c.retries;
+        counters.rate_limited += c.rate_limited;
+    };
     for record in &replay.records {
         match record {
             Record::Run(_) | Record::Resumed { .. } => {
+                if let Some(c) = unclosed.take() {
+                    add(&mut counters, &c);
+                }
                 sessions += 1;
                 state = "incomplete";
                 ended = None;
@@ -168,6 +179,14 @@ pub fn build(replay: &Replay) -> Option<RunReport> {
                 at,
                 ..
             } if is_final(status) => {
+                let mut detail = detail.clone();
+                if let Some(so_far) = detail
+                    .as_object_mut()
+                    .and_then(|d| d.remove(SESSION_SO_FAR))
+                    .and_then(|v| serde_json::from_value::<SessionCounters>(v).ok())
+                {
+                    unclosed = Some(so_far);
+                }
                 if let Some(entry) = leavers.get_mut(leaver) {
                     entry.first.get_or_insert_with(|| at.clone());
                     entry.last = Some(at.clone());
@@ -193,12 +212,13 @@ pub fn build(replay: &Replay) -> Option<RunReport> {
                     "interrupted"
                 };
                 ended = Some(at.clone());
-                counters.requests += c.requests;
-                counters.writes += c.writes;
-                counters.retries += c.retries;
-                counters.rate_limited += c.rate_limited;
+                unclosed = None;
+                add(&mut counters, c);
             }
         }
+    }
+    if let Some(c) = unclosed {
+        add(&mut counters, &c);
     }
     let mut totals = Totals::default();
     let leavers: Vec<LeaverReport> = order

@@ -1224,3 +1224,106 @@ async fn wait_until_unarchived(sim: &SimHandle, room: i64) {
     }
     panic!("room {room} is still archived");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn writes_in_doubt_are_counted_only_until_a_session_settles_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let (sim, manifest) = synthetic(1, quick(), dir.path()).await;
+    let run_dir = dir.path().join("run");
+    let args = yes(&manifest, &run_dir);
+    let first = apply(&sim, &args).await;
+    assert_eq!(first.code, 0, "{}", first.transcript());
+    cut_journal_after_intent(&run_dir, "reassign");
+    let settling = apply(&sim, &args).await;
+    assert_eq!(settling.code, 0, "{}", settling.transcript());
+    assert!(
+        settling
+            .stderr
+            .contains("1 step of earlier sessions may have half happened"),
+        "{}",
+        settling.stderr
+    );
+    // Settled by that session: the next one has nothing in doubt.
+    let after = apply(&sim, &args).await;
+    assert_eq!(after.code, 0, "{}", after.transcript());
+    let resuming = after.stderr.lines().find(|l| l.starts_with("resuming"));
+    assert_eq!(
+        resuming,
+        Some(format!("resuming {}", run_dir.display()).as_str()),
+        "nothing left in doubt: {}",
+        after.stderr
+    );
+}
+
+/// A session killed with kill -9 writes no last record; the report still counts the
+/// requests it sent, as far as its journal saw them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_session_s_requests_are_counted_in_the_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let (sim, manifest) = synthetic(20, quick(), dir.path()).await;
+    let run_dir = dir.path().join("run");
+    let args = [
+        manifest.to_str().unwrap(),
+        "--yes",
+        "--concurrency",
+        "2",
+        "--run-dir",
+        run_dir.to_str().unwrap(),
+    ];
+    let mut child = start_and_wait(&sim, &args, &run_dir, 25).await;
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let received = sim.stats()["requests"].as_u64().unwrap();
+    let rebuilt = Command::new(env!("CARGO_BIN_EXE_offboard"))
+        .args(["report", run_dir.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(rebuilt.status.success(), "{rebuilt:?}");
+    let counted = report(&run_dir)["run"]["requests"].as_u64().unwrap();
+    assert!(
+        counted > received / 2 && counted <= received,
+        "the killed session sent {received} requests; the report counts {counted}"
+    );
+}
+
+/// A damaged line in the middle of the journal: apply stops, names the line and
+/// says how to recover. An emptied journal next to the reports of an earlier run:
+/// apply refuses rather than start over, and the reports stay.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_damaged_or_emptied_journal_is_explained_and_the_reports_are_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let (sim, manifest) = synthetic(2, quick(), dir.path()).await;
+    let run_dir = dir.path().join("run");
+    let args = yes(&manifest, &run_dir);
+    let first = apply(&sim, &args).await;
+    assert_eq!(first.code, 0, "{}", first.transcript());
+    let journal = run_dir.join("journal.jsonl");
+    let text = std::fs::read_to_string(&journal).unwrap();
+    let mut lines: Vec<&str> = text.lines().collect();
+    lines[3] = "{\"type\":\"outcome\",\"seq\":";
+    std::fs::write(&journal, lines.join("\n") + "\n").unwrap();
+    let damaged = apply(&sim, &args).await;
+    assert_eq!(damaged.code, 2, "{}", damaged.transcript());
+    assert!(damaged.stderr.contains("line 4"), "{}", damaged.stderr);
+    assert!(
+        damaged.stderr.contains("hint: ") && damaged.stderr.contains("head -n 3"),
+        "{}",
+        damaged.stderr
+    );
+
+    let reports = std::fs::read(run_dir.join("report.json")).unwrap();
+    std::fs::write(&journal, "").unwrap();
+    let emptied = apply(&sim, &args).await;
+    assert_eq!(emptied.code, 2, "{}", emptied.transcript());
+    assert!(
+        emptied.stderr.contains("journal is empty or missing"),
+        "{}",
+        emptied.stderr
+    );
+    assert_eq!(std::fs::read(run_dir.join("report.json")).unwrap(), reports);
+    assert_eq!(
+        std::fs::read_to_string(&journal).unwrap(),
+        "",
+        "nothing started"
+    );
+}
