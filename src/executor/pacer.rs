@@ -242,7 +242,12 @@ impl Pacer {
                         return;
                     }
                     hearing.silent_since = Some(hearing.last_answer);
-                    (silence / 4).clamp(PROBE_MIN, PROBE_MAX)
+                    let next = (silence / 4).clamp(PROBE_MIN, PROBE_MAX);
+                    // The last probe goes out when the silence reaches the limit.
+                    match self.give_up_after {
+                        Some(limit) if limit > silence => next.min(limit - silence),
+                        _ => next,
+                    }
                 }
                 _ => {
                     *hearing = Hearing {
@@ -270,7 +275,15 @@ impl Pacer {
         }
     }
 
-    async fn wait_for_cooldown(&self) {
+    /// Waits out the cool-down; false when the run gave up on the portal meanwhile.
+    async fn wait_for_cooldown(&self) -> bool {
+        tokio::select! {
+            () = self.cooled_down() => !self.gone.is_cancelled(),
+            () = self.gone.cancelled() => false,
+        }
+    }
+
+    async fn cooled_down(&self) {
         loop {
             let until = *self.cooldown.lock().expect("cooldown lock");
             match until {
@@ -291,14 +304,21 @@ impl Pacer {
     where
         Fut: Future<Output = Result<T, ApiError>>,
     {
-        self.wait_for_cooldown().await;
+        if !self.wait_for_cooldown().await {
+            return Err(Self::unsent());
+        }
         if let Some(limiter) = &self.limiter {
             limiter.until_ready().await;
         }
         // While the portal is silent, one request at a time asks whether it is back.
         let _probe = if self.is_silent() {
-            let probe = self.probe.lock().await;
-            self.wait_for_cooldown().await;
+            let probe = tokio::select! {
+                probe = self.probe.lock() => probe,
+                () = self.gone.cancelled() => return Err(Self::unsent()),
+            };
+            if !self.wait_for_cooldown().await {
+                return Err(Self::unsent());
+            }
             Some(probe)
         } else {
             None
