@@ -7,10 +7,13 @@
 mod client;
 mod envelope;
 mod error;
+mod files;
+mod history;
 pub mod model;
+mod people;
 
-pub use client::{
-    Client, Connection, ConnectionError, HistoryFilter, PAGE, PeopleFilter, portal_url,
-};
+pub use client::{Client, Connection, ConnectionError, PAGE, portal_url};
 pub use envelope::{Envelope, decode};
 pub use error::{ApiError, TransportKind};
+pub use history::HistoryFilter;
+pub use people::PeopleFilter;
