@@ -1,8 +1,10 @@
 //! Manifest diagnostics as text: a snippet per problem (miette), a JSON array, or
 //! GitHub workflow commands that annotate a pull request's files.
 //!
-//! A snippet shows at most [`excerpt::WIDTH`](super::excerpt::WIDTH) characters of a
-//! line, whatever the length of the line.
+//! The snippet and the workflow commands are read by people: what they quote from
+//! the input has its control characters escaped (`crate::text`), and a snippet shows
+//! at most [`excerpt::WIDTH`](super::excerpt::WIDTH) characters of a line. JSON keeps
+//! the text exact (JSON escapes control characters itself).
 
 use std::fmt::Write as _;
 use std::sync::Arc;
@@ -12,6 +14,7 @@ use serde::Serialize;
 
 use super::excerpt::Excerpt;
 use crate::manifest::{Diagnostic, Severity};
+use crate::text::visible;
 
 /// How `offboard validate` prints its findings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -58,10 +61,11 @@ pub fn human(diagnostic: &Diagnostic, style: Style) -> String {
     let report = Renderable::new(diagnostic);
     if handler.render_report(&mut out, &report).is_err() {
         // Rendering into a String cannot fail; keep a plain line just in case.
-        out = format!(
+        out = visible(&format!(
             "{}: {}\n",
             diagnostic.location.source.name, diagnostic.message
-        );
+        ))
+        .into_owned();
     }
     // Snippets quote the input: a key in it (a file that is not a manifest) is hidden.
     crate::settings::hide_keys(&out).into_owned()
@@ -82,7 +86,7 @@ pub fn file_summary(name: &str, leavers: Option<usize>, diagnostics: &[Diagnosti
         counts.push(plural(warnings, "warning"));
     }
     let verdict = if errors == 0 { "valid" } else { "invalid" };
-    format!("{verdict}: {name} ({})", counts.join(", "))
+    format!("{verdict}: {} ({})", visible(name), counts.join(", "))
 }
 
 fn plural(n: usize, word: &str) -> String {
@@ -138,7 +142,10 @@ pub fn github(diagnostic: &Diagnostic) -> String {
         Severity::Error => "error",
         Severity::Warning => "warning",
     };
-    let mut properties = format!("file={}", escape_property(&diagnostic.location.source.name));
+    let mut properties = format!(
+        "file={}",
+        escape_property(&visible(&diagnostic.location.source.name))
+    );
     if let Some(place) = diagnostic.location.place() {
         let _ = write!(properties, ",line={},col={}", place.line, place.column);
     }
@@ -147,7 +154,10 @@ pub fn github(diagnostic: &Diagnostic) -> String {
     if let Some(help) = &diagnostic.help {
         let _ = write!(message, "\nhelp: {help}");
     }
-    let line = format!("::{command} {properties}::{}\n", escape_data(&message));
+    let line = format!(
+        "::{command} {properties}::{}\n",
+        escape_data(&visible(&message))
+    );
     crate::settings::hide_keys(&line).into_owned()
 }
 
@@ -161,8 +171,8 @@ fn escape_property(text: &str) -> String {
     escape_data(text).replace(':', "%3A").replace(',', "%2C")
 }
 
-/// A [`Diagnostic`] as miette wants it: an [`Excerpt`] of its file instead of the
-/// file.
+/// A [`Diagnostic`] as miette wants it: the text it shows made visible and short
+/// (`crate::text`), and an [`Excerpt`] of its file instead of the file.
 struct Renderable<'a> {
     diagnostic: &'a Diagnostic,
     message: String,
@@ -205,7 +215,7 @@ impl<'a> Renderable<'a> {
             if let Some((related, _)) = related {
                 match mapped.get(1).copied().flatten() {
                     Some(span) => labels.push(LabeledSpan::new_with_span(
-                        Some(related.label.clone()),
+                        Some(visible(&related.label).into_owned()),
                         span,
                     )),
                     None => notes.push(place_of(related)),
@@ -223,10 +233,11 @@ impl<'a> Renderable<'a> {
             .iter()
             .cloned()
             .chain(notes)
-            .reduce(|help, note| format!("{help}\n{note}"));
+            .reduce(|help, note| format!("{help}\n{note}"))
+            .map(|help| visible(&help).into_owned());
         Self {
             diagnostic,
-            message: diagnostic.message.clone(),
+            message: visible(&diagnostic.message).into_owned(),
             source: excerpt,
             labels,
             help,
@@ -281,7 +292,7 @@ fn label_for(diagnostic: &Diagnostic) -> String {
     if diagnostic.pointer.is_empty() {
         "here".into()
     } else {
-        crate::text::cut(&diagnostic.pointer, LABEL_CHARS).into_owned()
+        visible(&crate::text::cut(&diagnostic.pointer, LABEL_CHARS)).into_owned()
     }
 }
 

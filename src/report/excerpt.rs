@@ -4,8 +4,9 @@
 //! reads the file from its start for each label): one 100 MB line became a 450 MB
 //! snippet and more than a gigabyte of memory. An [`Excerpt`] copies only the lines
 //! around the labels, each cut to [`WIDTH`] characters around the place it points at
-//! (`…` where it was cut), with key-shaped values hidden, and answers miette with
-//! the file's own line and column numbers.
+//! (`…` where it was cut), with control characters escaped (`crate::text`) and
+//! key-shaped values hidden, and answers miette with the file's own line and column
+//! numbers.
 
 use miette::{MietteError, MietteSpanContents, SourceCode, SourceSpan, SpanContents};
 
@@ -125,7 +126,7 @@ impl Excerpt {
         }
 
         let mut excerpt = Excerpt {
-            name: source.name.clone(),
+            name: crate::text::visible(&source.name).into_owned(),
             text: String::new(),
             lines: Vec::new(),
             starts: Vec::new(),
@@ -223,7 +224,7 @@ impl Excerpt {
                 }
             }
             chars.push((at, self.text.len()));
-            self.text.push(c);
+            crate::text::push_char(&mut self.text, c, true);
         }
         if to < text_end {
             self.text.push_str(ELLIPSIS);
@@ -340,11 +341,13 @@ mod tests {
     }
 
     #[test]
-    fn keys_are_hidden_even_when_cut() {
+    fn controls_are_escaped_and_keys_hidden_even_when_cut() {
         let key = format!("sk-{}", "ab12".repeat(16));
         let text = format!("{} {key} z \x1b[2J {}\n", "x".repeat(100), "w".repeat(200));
         let z = text.find(" z").unwrap() + 1;
         let (e, spans) = excerpt(&text, &[Span { offset: z, len: 1 }]);
+        assert!(!e.text.contains('\x1b'), "{}", e.text);
+        assert!(e.text.contains("\\u{1b}[2J"), "{}", e.text);
         // The window starts inside the key: what is shown of it is hidden.
         assert!(!e.text.contains("ab12"), "{}", e.text);
         let span = spans[0].unwrap();

@@ -181,3 +181,44 @@ fn a_problem_on_a_very_long_line_prints_a_window_of_it() {
         }
     }
 }
+
+/// Raw control characters in a manifest (an escape sequence, a carriage return, a
+/// right-to-left override) reach neither the snippet nor the messages: they are
+/// written as `\u{1b}`, `\r`, `\u{202e}`.
+#[test]
+fn control_characters_in_a_manifest_are_shown_escaped() {
+    let here = tempfile::tempdir().unwrap();
+    let raw = "\x1b]0;owned\x07\x1b[2J\r\u{202e}\u{9b}1m";
+    std::fs::write(
+        here.path().join("leavers.yaml"),
+        format!("version: 1\nleavers:\n  - user: a@example.com{raw}\n    workspace: 1\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        here.path().join("leavers.csv"),
+        format!("user,workspace,archive_owner,{raw}\nx{raw}y,1,b@example.com,z\n"),
+    )
+    .unwrap();
+    for file in ["leavers.yaml", "leavers.csv"] {
+        for format in ["human", "github"] {
+            let run = offboard_in(here.path(), &["validate", file, "--format", format]);
+            assert_eq!(run.code, 2, "{}", run.transcript().escape_debug());
+            let out = text(&run);
+            for c in ['\x1b', '\x07', '\r', '\u{202e}', '\u{9b}'] {
+                assert!(
+                    !out.contains(c),
+                    "{file} as {format}: raw {c:?} in\n{}",
+                    out.escape_debug()
+                );
+            }
+            if format == "human" {
+                // The snippet shows the line, escaped.
+                assert!(
+                    out.contains("\\u{1b}]0;owned\\u{7}"),
+                    "{file}: {}",
+                    out.escape_debug()
+                );
+            }
+        }
+    }
+}
