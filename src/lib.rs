@@ -19,3 +19,4 @@ pub mod plan;
 pub mod report;
 pub mod run_dir;
 pub mod settings;
+pub mod text;

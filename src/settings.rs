@@ -100,6 +100,26 @@ pub fn hide_keys(text: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(out)
 }
 
+/// The run of ASCII letters and digits that holds byte `at` of `text`, and whether
+/// it is a key that [`hide_keys`] writes as `***` (an `sk-` before it, at least 20
+/// long). For showing a part of a text that may cut through a key.
+pub fn run_at(text: &str, at: usize) -> Option<(std::ops::Range<usize>, bool)> {
+    let bytes = text.as_bytes();
+    if !bytes.get(at)?.is_ascii_alphanumeric() {
+        return None;
+    }
+    let mut start = at;
+    while start > 0 && bytes[start - 1].is_ascii_alphanumeric() {
+        start -= 1;
+    }
+    let mut end = at;
+    while end < bytes.len() && bytes[end].is_ascii_alphanumeric() {
+        end += 1;
+    }
+    let key = start >= 3 && &bytes[start - 3..start] == b"sk-" && end - start >= 20;
+    Some((start..end, key))
+}
+
 /// Whether `text` holds something shaped like a DocSpace API key (`sk-` and at
 /// least 20 letters or digits), anywhere in it.
 pub fn looks_like_key(text: &str) -> bool {

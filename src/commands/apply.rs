@@ -154,7 +154,7 @@ pub fn default_run_dir(manifest: &Path) -> PathBuf {
 }
 
 fn say_error(err: &PlanError) {
-    eprintln!("error: {err}");
+    say!("error: {err}");
     if let Some(hint) = err.hint() {
         eprintln!("hint: {hint}");
     }
@@ -184,7 +184,7 @@ pub async fn apply_manifest(apply: Apply) -> u8 {
         }
     };
     if let Some(scopes) = &observed.restricted_key {
-        eprintln!(
+        say!(
             "error: pre-flight failed: the API key is restricted to {}; apply would be refused at every write",
             scopes.join(", ")
         );
@@ -262,7 +262,7 @@ pub async fn apply_manifest(apply: Apply) -> u8 {
         return exit::INVALID;
     }
     for warning in &plan.warnings {
-        eprintln!("warning: {warning}");
+        say!("warning: {warning}");
     }
     if apply.confirm {
         let text = crate::report::plan::human(&plan);
@@ -293,9 +293,9 @@ pub async fn apply_manifest(apply: Apply) -> u8 {
     let (journal, replay) = match Journal::open(&apply.run_dir, header) {
         Ok(opened) => opened,
         Err(err) => {
-            eprintln!("error: {err}");
+            say!("error: {err}");
             if let Some(hint) = err.hint() {
-                eprintln!("hint: {hint}");
+                say!("hint: {hint}");
             }
             return exit::INVALID;
         }
@@ -398,7 +398,7 @@ pub async fn apply_manifest(apply: Apply) -> u8 {
     let session = match result {
         Ok(session) => session,
         Err(err) => {
-            eprintln!("error: {err}");
+            say!("error: {err}");
             eprintln!(
                 "hint: the journal holds everything up to this point; fix the cause and run apply again to resume"
             );
@@ -425,7 +425,7 @@ pub async fn apply_manifest(apply: Apply) -> u8 {
     let report = match write_reports(&settings.run_dir) {
         Ok(report) => report,
         Err(message) => {
-            eprintln!("error: {message}");
+            say!("error: {message}");
             return exit::FAILED;
         }
     };

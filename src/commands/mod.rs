@@ -1,5 +1,13 @@
 //! The commands: each reads its inputs, calls the library, and writes its output.
 
+/// `eprintln!` for lines that may quote an input (the manifest, the portal's names and
+/// messages, the command line): control characters escaped (`crate::text`).
+macro_rules! say {
+    ($($arg:tt)*) => {
+        eprintln!("{}", $crate::text::visible(&format!($($arg)*)))
+    };
+}
+
 pub mod apply;
 #[cfg(feature = "sim")]
 pub mod demo;
@@ -41,7 +49,7 @@ pub(crate) fn portal_client(
         std::env::var(crate::settings::KEY_VARIABLE).ok(),
     )
     .map_err(|err| {
-        eprintln!("error: {err}");
+        say!("error: {err}");
         if let Some(hint) = err.hint() {
             eprintln!("hint: {hint}");
         }
@@ -49,17 +57,17 @@ pub(crate) fn portal_client(
     if let Some(warning) =
         api_key_file.and_then(|p| crate::settings::key_file_permissions(p).ok().flatten())
     {
-        eprintln!("warning: {warning}");
+        say!("warning: {warning}");
     }
     let client = crate::docspace::Client::new(&connection).map_err(|err| {
-        eprintln!("error: {err}");
+        say!("error: {err}");
     })?;
     let mut accounts = Vec::new();
     for value in protect {
         match crate::manifest::UserRef::parse(value.trim()) {
             Some(user) => accounts.push(user),
             None => {
-                eprintln!("error: --protect `{value}` is neither an email address nor a user id");
+                say!("error: --protect `{value}` is neither an email address nor a user id");
                 return Err(());
             }
         }

@@ -87,7 +87,7 @@ pub fn run(args: &PlanArgs) -> u8 {
         match runtime.block_on(crate::report::progress::counting(reads, &pacer, terminal)) {
             Ok(observed) => observed,
             Err(err) => {
-                eprintln!("error: {err}");
+                say!("error: {err}");
                 if let Some(hint) = err.hint() {
                     eprintln!("hint: {hint}");
                 }
@@ -146,7 +146,7 @@ pub async fn observe(
     // for a portal that is not there.
     let first = match client.me().await {
         Err(err @ (ApiError::Transport { .. } | ApiError::Server { .. })) => {
-            eprintln!("warning: {err}; retrying once");
+            say!("warning: {err}; retrying once");
             client.me().await
         }
         // The portal is there and busy: wait as it says, like every other call.

@@ -12,7 +12,7 @@ pub fn run(args: &ReportArgs) -> u8 {
             exit::SUCCESS
         }
         Err(message) => {
-            eprintln!("error: {message}");
+            say!("error: {message}");
             exit::INVALID
         }
     }

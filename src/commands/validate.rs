@@ -78,8 +78,9 @@ pub fn print_diagnostics(out: &mut impl Write, diagnostics: &[Diagnostic]) -> st
     Ok(())
 }
 
-/// Snippets printed per file: a snippet costs time in the size of its file, and
-/// nobody reads thousands of them (`--format json` has them all, at once).
+/// Snippets printed per file: a snippet costs time in the length of its line (its
+/// column is counted), and nobody reads thousands of them (`--format json` has them
+/// all, at once).
 const SHOWN: usize = 100;
 
 /// Reads, decodes and checks one manifest file, and the CSV file it may name.

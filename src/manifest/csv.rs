@@ -161,8 +161,12 @@ fn read_header(
                     None => format!("columns are: {}", known.join(", ")),
                 };
                 diagnostics.push(
-                    Diagnostic::error("unknown-field", place, format!("unknown column `{name}`"))
-                        .with_help(help),
+                    Diagnostic::error(
+                        "unknown-field",
+                        place,
+                        format!("unknown column `{}`", crate::text::quoted(name)),
+                    )
+                    .with_help(help),
                 );
                 columns.push(None);
             }

@@ -42,7 +42,7 @@ impl SourceFile {
     /// The place of a byte offset: 1-based line and 1-based column counted in characters.
     pub fn place(&self, offset: usize) -> Place {
         let offset = offset.min(self.text.len());
-        let line = self.line_starts.partition_point(|&start| start <= offset) - 1;
+        let line = self.line_index(offset);
         let start = self.line_starts[line];
         let column = self
             .text
@@ -52,6 +52,38 @@ impl SourceFile {
             line: line + 1,
             column,
         }
+    }
+
+    /// How many lines the text has (the text after its last newline is one, even
+    /// when empty).
+    pub fn line_count(&self) -> usize {
+        self.line_starts.len()
+    }
+
+    /// The 0-based line that holds byte `offset` (clamped to the text).
+    pub fn line_index(&self, offset: usize) -> usize {
+        let offset = offset.min(self.text.len());
+        self.line_starts.partition_point(|&start| start <= offset) - 1
+    }
+
+    /// The bytes of 0-based line `index`: where it starts, where its text ends (before
+    /// `\n` or `\r\n`) and where the next line starts.
+    pub fn line_bounds(&self, index: usize) -> (usize, usize, usize) {
+        let start = self.line_starts[index];
+        let end = self
+            .line_starts
+            .get(index + 1)
+            .copied()
+            .unwrap_or(self.text.len());
+        let bytes = self.text.as_bytes();
+        let mut text_end = end;
+        if text_end > start && bytes[text_end - 1] == b'\n' {
+            text_end -= 1;
+            if text_end > start && bytes[text_end - 1] == b'\r' {
+                text_end -= 1;
+            }
+        }
+        (start, text_end, end)
     }
 
     /// The byte offset of a 1-based line and character column (clamped to the text).
@@ -147,12 +179,24 @@ pub struct Diagnostic {
     pub related: Option<Related>,
 }
 
+/// Characters a diagnostic's message or help keeps at most. Messages cut the values
+/// they quote ([`crate::text::quoted`]); this bounds any message that still grows
+/// with its input (the JSON and GitHub formats print messages whole).
+pub const MAX_MESSAGE: usize = 1000;
+
+fn bounded(text: String) -> String {
+    match crate::text::cut(&text, MAX_MESSAGE) {
+        std::borrow::Cow::Borrowed(_) => text,
+        std::borrow::Cow::Owned(cut) => cut,
+    }
+}
+
 impl Diagnostic {
     pub fn error(code: &'static str, location: Location, message: impl Into<String>) -> Self {
         Self {
             severity: Severity::Error,
             code,
-            message: message.into(),
+            message: bounded(message.into()),
             location,
             pointer: String::new(),
             help: None,
@@ -173,7 +217,7 @@ impl Diagnostic {
     }
 
     pub fn with_help(mut self, help: impl Into<String>) -> Self {
-        self.help = Some(help.into());
+        self.help = Some(bounded(help.into()));
         self
     }
 

@@ -127,10 +127,11 @@ pub struct Checked {
 /// Turns a file's bytes into text: a UTF-8 BOM is dropped, and invalid UTF-8 is an
 /// error at the first bad byte (the returned source then shows the text lossily).
 pub fn decode(name: &str, bytes: Vec<u8>) -> Result<Arc<SourceFile>, Diagnostic> {
-    let bytes = match bytes.strip_prefix(b"\xEF\xBB\xBF") {
-        Some(rest) => rest.to_vec(),
-        None => bytes,
-    };
+    let mut bytes = bytes;
+    if bytes.starts_with(b"\xEF\xBB\xBF") {
+        // In place: a second copy of a large file is not needed.
+        bytes.drain(..3);
+    }
     match String::from_utf8(bytes) {
         Ok(text) => Ok(SourceFile::new(name, text)),
         Err(err) => {
@@ -266,7 +267,7 @@ fn check_yaml(
     let mut entries = Vec::new();
     let mut leaver_diagnostics = Vec::new();
     let parsed = yaml::parse(source, &mut |index, node| {
-        if let Some(entry) = yaml_entry(source, index, &node, &mut leaver_diagnostics) {
+        if let Some(entry) = yaml_entry(source, index, node, &mut leaver_diagnostics) {
             entries.push(entry);
         }
     });
@@ -294,9 +295,10 @@ fn check_yaml(
     };
 
     // The document around the leavers, with its leavers list emptied.
+    let mut top_entries = top_entries;
     let mut document = serde_json::Map::new();
-    for (key, value) in &top_entries {
-        document.insert(key.value.clone(), value.value.to_json());
+    for (key, value) in &mut top_entries {
+        document.insert(key.value.clone(), value.value.take_json());
     }
     if streamed.is_some() {
         document.insert("leavers".into(), serde_json::Value::Array(Vec::new()));
@@ -415,7 +417,10 @@ fn csv_path(path: &str) -> Result<(), Diagnostic> {
         return Err(Diagnostic::error(
             "csv-path",
             placeholder(),
-            format!("`leavers_csv` must be a path relative to the manifest, not `{path}`"),
+            format!(
+                "`leavers_csv` must be a path relative to the manifest, not `{}`",
+                crate::text::quoted(path)
+            ),
         ));
     }
     let mut depth: i32 = 0;
@@ -429,7 +434,10 @@ fn csv_path(path: &str) -> Result<(), Diagnostic> {
             return Err(Diagnostic::error(
                 "csv-path",
                 placeholder(),
-                format!("`leavers_csv` path `{path}` leaves the manifest's folder"),
+                format!(
+                    "`leavers_csv` path `{}` leaves the manifest's folder",
+                    crate::text::quoted(path)
+                ),
             )
             .with_help("keep the CSV file next to the manifest or in a folder below it"));
         }
@@ -440,11 +448,12 @@ fn csv_path(path: &str) -> Result<(), Diagnostic> {
 fn yaml_entry(
     source: &Arc<SourceFile>,
     index: usize,
-    node: &Spanned<Node>,
+    mut node: Spanned<Node>,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Option<Entry> {
     let base = format!("/leavers/{index}");
-    let value = node.value.to_json();
+    let value = node.value.take_json();
+    let node = &node;
     let problems = schema::problems(Scope::Leaver, &value, &base);
     if !problems.is_empty() {
         for problem in problems {
@@ -484,8 +493,12 @@ fn typed<T: serde::de::DeserializeOwned>(
         Ok(entry) => Some(entry),
         Err(err) => {
             diagnostics.push(
-                Diagnostic::error("schema", location.clone(), err.to_string())
-                    .with_pointer(pointer),
+                Diagnostic::error(
+                    "schema",
+                    location.clone(),
+                    crate::text::cut(&err.to_string(), 200),
+                )
+                .with_pointer(pointer),
             );
             None
         }
@@ -519,7 +532,14 @@ impl Problem {
         let pointer = match &self.target {
             Target::Value => format!("{base}{}", self.pointer),
             Target::Key(name) => {
-                format!("{base}{}/{}", self.pointer, diagnostic::pointer_token(name))
+                // A key of a megabyte is not repeated whole: the pointer names it
+                // as the message does.
+                let name = crate::text::quoted(name);
+                format!(
+                    "{base}{}/{}",
+                    self.pointer,
+                    diagnostic::pointer_token(&name)
+                )
             }
         };
         let diagnostic = Diagnostic::error(self.code, location, self.message).with_pointer(pointer);
@@ -604,7 +624,10 @@ fn resolve(
                 Diagnostic::error(
                     "missing-archive-owner",
                     sites.entry.clone(),
-                    format!("leaver `{}` has no `archive_owner`", entry.user),
+                    format!(
+                        "leaver `{}` has no `archive_owner`",
+                        crate::text::quoted(&entry.user.to_string())
+                    ),
                 )
                 .with_pointer(pointer)
                 .with_help("set `archive_owner` on the leaver, or once in `defaults`"),
@@ -613,22 +636,23 @@ fn resolve(
         };
         let effective = match entry.effective.as_ref().or(defaults.effective.as_ref()) {
             None => None,
-            Some(text) => {
-                match text.parse::<jiff::civil::Date>() {
-                    Ok(date) => Some(date),
-                    Err(_) => {
-                        diagnostics.push(
+            Some(text) => match text.parse::<jiff::civil::Date>() {
+                Ok(date) => Some(date),
+                Err(_) => {
+                    diagnostics.push(
                         Diagnostic::error(
                             "invalid-format",
                             sites.entry.clone(),
-                            format!("`effective` must be a date written YYYY-MM-DD, found \"{text}\""),
+                            format!(
+                                "`effective` must be a date written YYYY-MM-DD, found \"{}\"",
+                                crate::text::quoted(text)
+                            ),
                         )
                         .with_pointer(format!("{pointer}/effective")),
                     );
-                        continue;
-                    }
+                    continue;
                 }
-            }
+            },
         };
         let mut steps = entry
             .steps

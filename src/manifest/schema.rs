@@ -197,7 +197,7 @@ pub(super) fn problems(scope: Scope, instance: &Value, base: &str) -> Vec<Proble
                         pointer: pointer.clone(),
                         target: Target::Key(name.clone()),
                         code: "unknown-field",
-                        message: format!("unknown field `{name}`"),
+                        message: format!("unknown field `{}`", crate::text::quoted(name)),
                         help: Some(match closest(name, &fields) {
                             Some(near) => format!("did you mean `{near}`?"),
                             None => format!("expected one of: {}", fields.join(", ")),
@@ -306,7 +306,11 @@ pub(super) fn problems(scope: Scope, instance: &Value, base: &str) -> Vec<Proble
             ValidationErrorKind::OneOfNotValid { .. }
             | ValidationErrorKind::OneOfMultipleValid { .. }
                 if pointer.is_empty() => {}
-            _ => problems.push(problem("schema", format!("{field}: {error}"))),
+            // jsonschema's own words quote the whole value: cut them.
+            _ => problems.push(problem(
+                "schema",
+                format!("{field}: {}", crate::text::cut(&error.to_string(), 200)),
+            )),
         }
     }
     problems
@@ -367,11 +371,7 @@ fn article(type_name: &str) -> String {
 /// A short description of a value for messages: `"abc"`, `42`, `a list`.
 pub(super) fn describe(value: &Value) -> String {
     match value {
-        Value::String(s) => {
-            let shown: String = s.chars().take(60).collect();
-            let ellipsis = if shown.len() < s.len() { "…" } else { "" };
-            format!("\"{}{ellipsis}\"", shown.escape_debug())
-        }
+        Value::String(s) => format!("\"{}\"", crate::text::quoted(s).escape_debug()),
         Value::Array(_) => "a list".into(),
         Value::Object(_) => "a mapping".into(),
         other => other.to_string(),
@@ -380,6 +380,13 @@ pub(super) fn describe(value: &Value) -> String {
 
 /// The candidate nearest to `word` by edit distance, when near enough to be a typo.
 pub(super) fn closest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    // Words differing in length by more than the distance allowed are not near: a
+    // key of a megabyte is not compared (in time its length times each candidate's).
+    let reach = |c: &str| c.len() + (c.len() / 3).max(1);
+    let longest = candidates.iter().map(|c| reach(c)).max().unwrap_or(0);
+    if word.chars().nth(longest).is_some() {
+        return None;
+    }
     let word = word.to_lowercase();
     candidates
         .iter()

@@ -30,19 +30,23 @@ pub enum Node {
 }
 
 impl Node {
-    /// The value as JSON, for the schema validator and serde.
-    pub fn to_json(&self) -> serde_json::Value {
+    /// The value as JSON, for the schema validator and serde. The text of scalars
+    /// moves into the JSON (a node keeps its shape, keys and places, which is all
+    /// diagnostics need of it), so a long value is not held twice.
+    pub fn take_json(&mut self) -> serde_json::Value {
         use serde_json::Value;
         match self {
             Node::Null => Value::Null,
             Node::Bool(b) => Value::Bool(*b),
             Node::Number(n) => Value::Number(n.clone()),
-            Node::Text(s) => Value::String(s.clone()),
-            Node::Seq(items) => Value::Array(items.iter().map(|i| i.value.to_json()).collect()),
+            Node::Text(s) => Value::String(std::mem::take(s)),
+            Node::Seq(items) => {
+                Value::Array(items.iter_mut().map(|i| i.value.take_json()).collect())
+            }
             Node::Map(entries) => Value::Object(
                 entries
-                    .iter()
-                    .map(|(k, v)| (k.value.clone(), v.value.to_json()))
+                    .iter_mut()
+                    .map(|(k, v)| (k.value.clone(), v.value.take_json()))
                     .collect(),
             ),
         }
@@ -162,10 +166,8 @@ fn syntax_diagnostic(source: &Arc<SourceFile>, err: &serde_saphyr::Error) -> Dia
     {
         inner = error;
     }
-    let message = serde_saphyr::UserMessageFormatter
-        .format_message(inner)
-        .escape_debug()
-        .to_string();
+    let message = serde_saphyr::UserMessageFormatter.format_message(inner);
+    let message = crate::text::cut(&message, 200).escape_debug().to_string();
     let place = err
         .location()
         .filter(|loc| loc.line() > 0)
@@ -176,7 +178,7 @@ fn syntax_diagnostic(source: &Arc<SourceFile>, err: &serde_saphyr::Error) -> Dia
             "duplicate-key",
             place,
             match key {
-                Some(key) => format!("duplicate key `{key}`"),
+                Some(key) => format!("duplicate key `{}`", crate::text::quoted(key)),
                 None => "duplicate key".to_owned(),
             },
         )

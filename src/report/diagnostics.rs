@@ -1,16 +1,20 @@
 //! Manifest diagnostics as text: a snippet per problem (miette), a JSON array, or
 //! GitHub workflow commands that annotate a pull request's files.
+//!
+//! The snippet and the workflow commands are read by people: what they quote from
+//! the input has its control characters escaped (`crate::text`), and a snippet shows
+//! at most [`excerpt::WIDTH`](super::excerpt::WIDTH) characters of a line. JSON keeps
+//! the text exact (JSON escapes control characters itself).
 
 use std::fmt::Write as _;
 use std::sync::Arc;
 
-use miette::{
-    GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError, MietteSpanContents,
-    NamedSource, SourceCode, SourceSpan, SpanContents,
-};
+use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, SourceCode};
 use serde::Serialize;
 
-use crate::manifest::{Diagnostic, Severity, SourceFile};
+use super::excerpt::Excerpt;
+use crate::manifest::{Diagnostic, Severity};
+use crate::text::visible;
 
 /// How `offboard validate` prints its findings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -57,10 +61,11 @@ pub fn human(diagnostic: &Diagnostic, style: Style) -> String {
     let report = Renderable::new(diagnostic);
     if handler.render_report(&mut out, &report).is_err() {
         // Rendering into a String cannot fail; keep a plain line just in case.
-        out = format!(
+        out = visible(&format!(
             "{}: {}\n",
             diagnostic.location.source.name, diagnostic.message
-        );
+        ))
+        .into_owned();
     }
     // Snippets quote the input: a key in it (a file that is not a manifest) is hidden.
     crate::settings::hide_keys(&out).into_owned()
@@ -81,7 +86,7 @@ pub fn file_summary(name: &str, leavers: Option<usize>, diagnostics: &[Diagnosti
         counts.push(plural(warnings, "warning"));
     }
     let verdict = if errors == 0 { "valid" } else { "invalid" };
-    format!("{verdict}: {name} ({})", counts.join(", "))
+    format!("{verdict}: {} ({})", visible(name), counts.join(", "))
 }
 
 fn plural(n: usize, word: &str) -> String {
@@ -137,7 +142,10 @@ pub fn github(diagnostic: &Diagnostic) -> String {
         Severity::Error => "error",
         Severity::Warning => "warning",
     };
-    let mut properties = format!("file={}", escape_property(&diagnostic.location.source.name));
+    let mut properties = format!(
+        "file={}",
+        escape_property(&visible(&diagnostic.location.source.name))
+    );
     if let Some(place) = diagnostic.location.place() {
         let _ = write!(properties, ",line={},col={}", place.line, place.column);
     }
@@ -146,7 +154,10 @@ pub fn github(diagnostic: &Diagnostic) -> String {
     if let Some(help) = &diagnostic.help {
         let _ = write!(message, "\nhelp: {help}");
     }
-    let line = format!("::{command} {properties}::{}\n", escape_data(&message));
+    let line = format!(
+        "::{command} {properties}::{}\n",
+        escape_data(&visible(&message))
+    );
     crate::settings::hide_keys(&line).into_owned()
 }
 
@@ -160,43 +171,78 @@ fn escape_property(text: &str) -> String {
     escape_data(text).replace(':', "%3A").replace(',', "%2C")
 }
 
-/// A [`Diagnostic`] as miette wants it: its source shared, not copied.
+/// A [`Diagnostic`] as miette wants it: the text it shows made visible and short
+/// (`crate::text`), and an [`Excerpt`] of its file instead of the file.
 struct Renderable<'a> {
     diagnostic: &'a Diagnostic,
-    source: NamedSource<SharedSource>,
-    /// The help text, plus the place of a related note in another file (a second
-    /// label can only point into the same file).
+    message: String,
+    source: Option<Excerpt>,
+    labels: Vec<LabeledSpan>,
+    /// The help text, plus the place of a related note the snippet cannot show (in
+    /// another file, or too far along the same line).
     help: Option<String>,
 }
 
 impl<'a> Renderable<'a> {
     fn new(diagnostic: &'a Diagnostic) -> Self {
         let source = &diagnostic.location.source;
-        let elsewhere = diagnostic
-            .related
-            .as_ref()
-            .filter(|r| !Arc::ptr_eq(&r.location.source, source))
-            .map(|r| match r.location.place() {
+        let place_of =
+            |related: &crate::manifest::diagnostic::Related| match related.location.place() {
                 Some(p) => format!(
                     "{}: {}:{}:{}",
-                    r.label, r.location.source.name, p.line, p.column
+                    related.label, related.location.source.name, p.line, p.column
                 ),
-                None => format!("{}: {}", r.label, r.location.source.name),
-            });
-        let help = match (&diagnostic.help, elsewhere) {
-            (Some(help), Some(note)) => Some(format!("{help}\n{note}")),
-            (help, note) => help.clone().or(note),
-        };
+                None => format!("{}: {}", related.label, related.location.source.name),
+            };
+        let mut notes = Vec::new();
+        let mut excerpt = None;
+        let mut labels = Vec::new();
+        if let Some(span) = diagnostic.location.span {
+            let related = diagnostic
+                .related
+                .as_ref()
+                .filter(|r| Arc::ptr_eq(&r.location.source, source))
+                .and_then(|r| r.location.span.map(|span| (r, span)));
+            let mut spans = vec![span];
+            spans.extend(related.map(|(_, span)| span));
+            let (shown, mapped) = Excerpt::new(source, &spans);
+            if let Some(primary) = mapped[0] {
+                labels.push(LabeledSpan::new_primary_with_span(
+                    Some(label_for(diagnostic)),
+                    primary,
+                ));
+            }
+            if let Some((related, _)) = related {
+                match mapped.get(1).copied().flatten() {
+                    Some(span) => labels.push(LabeledSpan::new_with_span(
+                        Some(visible(&related.label).into_owned()),
+                        span,
+                    )),
+                    None => notes.push(place_of(related)),
+                }
+            }
+            excerpt = Some(shown);
+        }
+        if let Some(related) = &diagnostic.related
+            && !Arc::ptr_eq(&related.location.source, source)
+        {
+            notes.push(place_of(related));
+        }
+        let help = diagnostic
+            .help
+            .iter()
+            .cloned()
+            .chain(notes)
+            .reduce(|help, note| format!("{help}\n{note}"))
+            .map(|help| visible(&help).into_owned());
         Self {
             diagnostic,
-            source: NamedSource::new(source.name.clone(), SharedSource(Arc::clone(source))),
+            message: visible(&diagnostic.message).into_owned(),
+            source: excerpt,
+            labels,
             help,
         }
     }
-}
-
-fn to_span(span: crate::manifest::diagnostic::Span) -> SourceSpan {
-    SourceSpan::new(span.offset.into(), span.len)
 }
 
 impl std::fmt::Debug for Renderable<'_> {
@@ -207,7 +253,7 @@ impl std::fmt::Debug for Renderable<'_> {
 
 impl std::fmt::Display for Renderable<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.diagnostic.message)
+        f.write_str(&self.message)
     }
 }
 
@@ -232,28 +278,12 @@ impl miette::Diagnostic for Renderable<'_> {
     }
 
     fn source_code(&self) -> Option<&dyn SourceCode> {
-        self.diagnostic
-            .location
-            .span
-            .map(|_| &self.source as &dyn SourceCode)
+        self.source.as_ref().map(|s| s as &dyn SourceCode)
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
-        let span = self.diagnostic.location.span?;
-        let mut labels = vec![LabeledSpan::new_primary_with_span(
-            Some(label_for(self.diagnostic)),
-            to_span(span),
-        )];
-        if let Some(related) = &self.diagnostic.related
-            && Arc::ptr_eq(&related.location.source, &self.diagnostic.location.source)
-            && let Some(span) = related.location.span
-        {
-            labels.push(LabeledSpan::new_with_span(
-                Some(related.label.clone()),
-                to_span(span),
-            ));
-        }
-        Some(Box::new(labels.into_iter()))
+        self.source.as_ref()?;
+        Some(Box::new(self.labels.iter().cloned()))
     }
 }
 
@@ -262,33 +292,9 @@ fn label_for(diagnostic: &Diagnostic) -> String {
     if diagnostic.pointer.is_empty() {
         "here".into()
     } else {
-        diagnostic.pointer.clone()
+        visible(&crate::text::cut(&diagnostic.pointer, LABEL_CHARS)).into_owned()
     }
 }
 
-/// A source file shared between diagnostics without copying its text.
-struct SharedSource(Arc<SourceFile>);
-
-impl SourceCode for SharedSource {
-    fn read_span<'a>(
-        &'a self,
-        span: &SourceSpan,
-        context_lines_before: usize,
-        context_lines_after: usize,
-    ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
-        let contents = self
-            .0
-            .text
-            .read_span(span, context_lines_before, context_lines_after)?;
-        // miette counts columns in bytes; the JSON and GitHub outputs (and editors)
-        // count characters, so the header says the same place as they do.
-        let column = self.0.place(contents.span().offset()).column - 1;
-        Ok(Box::new(MietteSpanContents::new(
-            contents.data(),
-            *contents.span(),
-            contents.line(),
-            column,
-            contents.line_count(),
-        )))
-    }
-}
+/// Characters of a pointer shown as a label (a pointer names a key as written).
+const LABEL_CHARS: usize = 100;

@@ -3,6 +3,7 @@
 //! to stderr).
 
 pub mod diagnostics;
+pub mod excerpt;
 pub mod plan;
 pub mod progress;
 pub mod run;

@@ -1,6 +1,12 @@
 //! The plan as a table for people and as JSON (`schemas/plan.schema.json`).
+//!
+//! The table quotes the manifest and the portal (names, titles): its cells are
+//! single lines with control characters escaped, and so is the rest of its text
+//! (`crate::text`); the JSON keeps every value exact.
 
 use std::fmt::Write as _;
+
+use crate::text::{one_line, visible};
 
 use crate::plan::{LeaverPlan, MemberChange, Outcome, Plan, Relation, StepStatus, WorkspaceKind};
 
@@ -61,10 +67,10 @@ pub fn human(plan: &Plan) -> String {
                 }
             };
             [
-                l.leaver.clone(),
-                workspace,
+                one_line(&l.leaver).into_owned(),
+                one_line(&workspace).into_owned(),
                 outcome_name(l.outcome).to_owned(),
-                detail,
+                one_line(&detail).into_owned(),
             ]
         })
         .collect();
@@ -97,7 +103,7 @@ pub fn human(plan: &Plan) -> String {
     for (r, l) in rows.iter().zip(&plan.leavers) {
         let _ = writeln!(out, "{}", line([&r[0], &r[1], &r[2], &r[3]]));
         for detail in workspace_lines(l) {
-            let _ = writeln!(out, "{indent}{detail}");
+            let _ = writeln!(out, "{indent}{}", one_line(&detail));
         }
     }
     let s = &plan.summary;
@@ -115,13 +121,13 @@ pub fn human(plan: &Plan) -> String {
     for warning in &plan.warnings {
         let _ = writeln!(out, "warning: {warning}");
     }
-    out
+    visible(&out).into_owned()
 }
 
 /// What `apply --yes` says before it starts: where, as whom, and who is due.
 pub fn header(plan: &Plan) -> String {
     let s = &plan.summary;
-    format!(
+    let text = format!(
         "apply to {} as {} <{}> ({})\nleavers: {} due ({} will change, {} unchanged), {} deferred, {} protected, {} invalid\n",
         plan.portal,
         plan.key_user.display_name,
@@ -133,7 +139,8 @@ pub fn header(plan: &Plan) -> String {
         s.deferred,
         s.protected,
         s.invalid
-    )
+    );
+    visible(&text).into_owned()
 }
 
 /// Under a leaver's row: the workspace's title, owner and relation to the leaver,

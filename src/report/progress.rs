@@ -1,6 +1,8 @@
 //! Progress of `apply` on stderr. On a terminal: a line per finished leaver above
 //! one bar (done / failed / running / rate-limited, ETA). Elsewhere (CI, pipes):
-//! one line per finished leaver with a counter, nothing that redraws.
+//! one line per finished leaver with a counter, nothing that redraws. Lines quote
+//! leavers and the portal's messages: their control characters are escaped
+//! (`crate::text`).
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -11,6 +13,7 @@ use tokio::sync::mpsc::UnboundedReceiver;
 
 use crate::executor::Pacer;
 use crate::executor::run::Event;
+use crate::text::visible;
 
 /// Consumes the executor's events until the run drops its sender.
 pub async fn show(mut events: UnboundedReceiver<Event>, terminal: bool, pacer: Arc<Pacer>) {
@@ -38,10 +41,13 @@ pub async fn show(mut events: UnboundedReceiver<Event>, terminal: bool, pacer: A
             Event::Step { leaver, .. } => {
                 running.insert(leaver);
             }
-            Event::Notice(text) => match &bar {
-                Some(bar) => bar.println(text),
-                None => eprintln!("{text}"),
-            },
+            Event::Notice(text) => {
+                let text = visible(&text);
+                match &bar {
+                    Some(bar) => bar.println(text),
+                    None => eprintln!("{text}"),
+                }
+            }
             Event::Finished {
                 leaver,
                 outcome,
@@ -58,6 +64,7 @@ pub async fn show(mut events: UnboundedReceiver<Event>, terminal: bool, pacer: A
                     Some(error) => format!("{outcome:>11}  {leaver}  ({error})"),
                     None => format!("{outcome:>11}  {leaver}"),
                 };
+                let line = visible(&line);
                 match &bar {
                     Some(bar) => {
                         bar.println(line);

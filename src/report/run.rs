@@ -1,6 +1,10 @@
 //! The run report, `report.json` and `report.csv`: a pure function of the journal,
 //! so `offboard report RUN_DIR` re-creates it after a crash and it never says more
 //! than the journal can prove.
+//!
+//! `report.json` keeps names and messages exact; `report.csv` and the summary are
+//! read by people (in a terminal too), so their text has its control characters
+//! escaped (`crate::text`), and each CSV cell is one line.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -381,7 +385,7 @@ pub fn summary(report: &RunReport, run_dir: &Path) -> String {
         run_dir.join(REPORT_CSV).display(),
         run_dir.join(REPORT_JSON).display()
     );
-    out
+    crate::text::visible(&out).into_owned()
 }
 
 /// `report.json`.
@@ -423,12 +427,15 @@ pub const CSV_COLUMNS: [&str; 28] = [
     "manifest_sha256",
 ];
 
-/// A cell a spreadsheet would run as a formula starts with a quote instead.
+/// A cell as `report.csv` holds it: one line, control characters escaped, and a
+/// cell a spreadsheet would run as a formula starting with a quote instead.
 pub fn neutralise(cell: &str) -> String {
-    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+    // A leading tab or carriage return (which spreadsheets also run) is escaped here.
+    let cell = crate::text::one_line(cell);
+    if cell.starts_with(['=', '+', '-', '@']) {
         format!("'{cell}")
     } else {
-        cell.to_owned()
+        cell.into_owned()
     }
 }
 
@@ -496,5 +503,7 @@ mod tests {
         assert_eq!(neutralise("+1"), "'+1");
         assert_eq!(neutralise("@SUM(A1)"), "'@SUM(A1)");
         assert_eq!(neutralise("ann@example.com"), "ann@example.com");
+        assert_eq!(neutralise("\t=1+1"), "\\t=1+1");
+        assert_eq!(neutralise("a\x1b[2J\r\nb"), "a\\u{1b}[2J\\r\\nb");
     }
 }

@@ -116,3 +116,109 @@ fn many_problems_are_summed_up_not_all_printed() {
         &human.stderr[human.stderr.len().saturating_sub(400)..]
     );
 }
+
+/// A problem on a 1 MB line: each format prints a bounded amount, and the snippet
+/// still names the line and column (in characters) of the problem, with the place
+/// shown and the rest of the line cut.
+#[test]
+fn a_problem_on_a_very_long_line_prints_a_window_of_it() {
+    let here = tempfile::tempdir().unwrap();
+    let long = "é".repeat(1 << 20);
+    // The note is too long (the span under it 1 M characters), the workspace after
+    // it is 0, and a key of 1 M characters is unknown.
+    let yaml = format!(
+        "version: 1\nleavers:\n  - {{user: a@example.com, archive_owner: b@example.com, note: \"{long}\", workspace: 0}}\n  - user: c@example.com\n    archive_owner: b@example.com\n    workspace: 2\n    ? {long}\n    : 1\n"
+    );
+    std::fs::write(here.path().join("leavers.yaml"), &yaml).unwrap();
+    // Characters before `0`, plus one: its column.
+    let column = yaml
+        .lines()
+        .nth(2)
+        .unwrap()
+        .split(", workspace: ")
+        .next()
+        .unwrap()
+        .chars()
+        .count()
+        + ", workspace: ".len()
+        + 1;
+    let csv = format!("user,note,workspace,archive_owner\na@example.com,{long},0,b@example.com\n");
+    std::fs::write(here.path().join("leavers.csv"), &csv).unwrap();
+    let csv_column = "a@example.com,".len() + (1 << 20) + ",".len() + 1;
+
+    for (file, place) in [
+        ("leavers.yaml", format!("leavers.yaml:3:{column}")),
+        ("leavers.csv", format!("leavers.csv:2:{csv_column}")),
+    ] {
+        let human = offboard_in(here.path(), &["validate", file]);
+        let head: String = human.stderr.chars().take(2000).collect();
+        assert_eq!(human.code, 2, "{head}");
+        assert!(
+            human.stderr.len() < 10_000,
+            "{file}: {} bytes of diagnostics:\n{head}",
+            human.stderr.len(),
+        );
+        assert!(
+            human.stderr.contains(&format!("[{place}]")),
+            "{file}: {}",
+            human.stderr
+        );
+        // The bad value is in the window, and the line is cut on both sides.
+        let line = human
+            .stderr
+            .lines()
+            .find(|l| l.contains("…") && l.contains("é,") || l.contains("é\", workspace: 0"))
+            .unwrap_or_else(|| panic!("{file}: no cut line in\n{}", human.stderr));
+        assert!(line.contains("…ééé"), "{file}: {line}");
+        for format in ["json", "github"] {
+            let run = offboard_in(here.path(), &["validate", file, "--format", format]);
+            assert_eq!(run.code, 2);
+            assert!(
+                run.stdout.len() < 10_000,
+                "{file} as {format}: {} bytes",
+                run.stdout.len()
+            );
+        }
+    }
+}
+
+/// Raw control characters in a manifest (an escape sequence, a carriage return, a
+/// right-to-left override) reach neither the snippet nor the messages: they are
+/// written as `\u{1b}`, `\r`, `\u{202e}`.
+#[test]
+fn control_characters_in_a_manifest_are_shown_escaped() {
+    let here = tempfile::tempdir().unwrap();
+    let raw = "\x1b]0;owned\x07\x1b[2J\r\u{202e}\u{9b}1m";
+    std::fs::write(
+        here.path().join("leavers.yaml"),
+        format!("version: 1\nleavers:\n  - user: a@example.com{raw}\n    workspace: 1\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        here.path().join("leavers.csv"),
+        format!("user,workspace,archive_owner,{raw}\nx{raw}y,1,b@example.com,z\n"),
+    )
+    .unwrap();
+    for file in ["leavers.yaml", "leavers.csv"] {
+        for format in ["human", "github"] {
+            let run = offboard_in(here.path(), &["validate", file, "--format", format]);
+            assert_eq!(run.code, 2, "{}", run.transcript().escape_debug());
+            let out = text(&run);
+            for c in ['\x1b', '\x07', '\r', '\u{202e}', '\u{9b}'] {
+                assert!(
+                    !out.contains(c),
+                    "{file} as {format}: raw {c:?} in\n{}",
+                    out.escape_debug()
+                );
+            }
+            if format == "human" {
+                // The snippet shows the line, escaped.
+                assert!(
+                    out.contains("\\u{1b}]0;owned\\u{7}"),
+                    "{file}: {}",
+                    out.escape_debug()
+                );
+            }
+        }
+    }
+}

@@ -11,6 +11,8 @@ mod client;
 #[cfg(feature = "sim")]
 mod converge;
 #[cfg(feature = "sim")]
+mod display;
+#[cfg(feature = "sim")]
 mod guard;
 mod inputs;
 #[cfg(feature = "sim")]
