@@ -7,6 +7,14 @@
 // in a hot path, so their size does not matter more than their readability.
 #![allow(clippy::result_large_err)]
 
+/// `eprintln!` for lines that may quote an input (the manifest, the portal's names and
+/// messages, the command line): control characters escaped (`crate::text`).
+macro_rules! say {
+    ($($arg:tt)*) => {
+        eprintln!("{}", $crate::text::visible(&format!($($arg)*)))
+    };
+}
+
 pub mod cli;
 pub mod commands;
 pub mod docspace;
@@ -15,8 +23,11 @@ pub mod exit;
 pub mod input;
 pub mod journal;
 pub mod manifest;
+pub mod observe;
 pub mod plan;
 pub mod report;
 pub mod run_dir;
+pub mod session;
 pub mod settings;
+pub mod setup;
 pub mod text;

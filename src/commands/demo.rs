@@ -7,24 +7,23 @@ use std::path::PathBuf;
 use docspace_sim::{Config, Fixture, Source};
 
 use crate::cli::DemoArgs;
-use crate::commands::apply::{Apply, apply_manifest};
-use crate::commands::sim::DEMO_PORTAL;
 use crate::docspace::Client;
 use crate::executor::PacerConfig;
 use crate::exit;
+use crate::session::{Apply, apply_manifest};
 
 /// The example manifest, built in like the demo company it belongs to.
 const EXAMPLE: &str = include_str!("../../manifests/example.yaml");
 
 pub fn run(args: &DemoArgs) -> u8 {
-    let Some(runtime) = super::runtime(true) else {
+    let Some(runtime) = crate::setup::runtime(true) else {
         return exit::FAILED;
     };
     runtime.block_on(demo(args))
 }
 
 async fn demo(args: &DemoArgs) -> u8 {
-    let fixture = match Fixture::from_yaml(DEMO_PORTAL) {
+    let fixture = match Fixture::from_yaml(docspace_sim::DEMO_PORTAL) {
         Ok(f) => f,
         Err(err) => {
             eprintln!("error: the built-in demo portal: {err}");
@@ -61,9 +60,7 @@ async fn demo(args: &DemoArgs) -> u8 {
         "manifest: {} (a copy of manifests/example.yaml)",
         manifest_path.display()
     );
-    let Some((manifest, manifest_sha256)) =
-        crate::commands::apply::checked_manifest(&manifest_path)
-    else {
+    let Some((manifest, manifest_sha256)) = crate::session::checked_manifest(&manifest_path) else {
         sim.shutdown().await;
         return exit::FAILED;
     };
@@ -83,12 +80,12 @@ async fn demo(args: &DemoArgs) -> u8 {
     };
     // The plan first, as an admin would look at it.
     let pacer = crate::executor::Pacer::new(&PacerConfig::default());
-    match crate::commands::plan::observe(
+    match crate::observe::observe(
         &client,
         &pacer,
         &manifest,
         Vec::new(),
-        crate::commands::plan::Depth::Plan,
+        crate::observe::Depth::Plan,
     )
     .await
     {

@@ -2,8 +2,8 @@
 //! journal alone (after a crash, or to regenerate them).
 
 use crate::cli::ReportArgs;
-use crate::commands::apply::{print_summary, write_reports};
 use crate::exit;
+use crate::report::run::{print_summary, write_reports};
 
 pub fn run(args: &ReportArgs) -> u8 {
     match write_reports(&args.run_dir) {

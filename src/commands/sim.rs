@@ -7,9 +7,6 @@ use docspace_sim::{Config, Fixture, Source};
 use crate::cli::SimArgs;
 use crate::exit;
 
-/// The demo company, built in so `offboard sim` and `offboard demo` need no files.
-pub const DEMO_PORTAL: &str = include_str!("../../manifests/demo-portal.yaml");
-
 pub fn run(args: &SimArgs) -> u8 {
     let source = match source(args) {
         Ok(source) => source,
@@ -29,7 +26,7 @@ pub fn run(args: &SimArgs) -> u8 {
         faults: args.faults.clone().unwrap_or_default(),
         ..Config::default()
     };
-    let Some(runtime) = super::runtime(true) else {
+    let Some(runtime) = crate::setup::runtime(true) else {
         return exit::FAILED;
     };
     runtime.block_on(serve(config, source, args))
@@ -39,7 +36,7 @@ fn source(args: &SimArgs) -> Result<Source, String> {
     match (&args.fixture, args.synthetic) {
         (_, Some(count)) => Ok(Source::Synthetic(count)),
         (Some(path), None) => Source::fixture_file(path),
-        (None, None) => Fixture::from_yaml(DEMO_PORTAL)
+        (None, None) => Fixture::from_yaml(docspace_sim::DEMO_PORTAL)
             .map(|f| Source::Fixture(Box::new(f)))
             .map_err(|e| format!("the built-in demo portal: {e}")),
     }

@@ -16,6 +16,7 @@
 mod checks;
 mod csv;
 pub mod diagnostic;
+mod load;
 mod model;
 mod schema;
 mod yaml;
@@ -25,6 +26,7 @@ use std::sync::Arc;
 use serde_saphyr::Spanned;
 
 pub use diagnostic::{Diagnostic, Location, Severity, SourceFile};
+pub use load::load;
 pub use model::{Step, UserRef};
 pub use schema::{manifest_schema, manifest_schema_text, sorted_json_text};
 

@@ -493,6 +493,27 @@ pub fn write(dir: &Path, report: &RunReport) -> std::io::Result<()> {
     write_atomically(&dir.join(REPORT_CSV), csv(report).as_bytes())
 }
 
+/// Builds the reports from the journal and writes them into the run directory.
+pub fn write_reports(run_dir: &Path) -> Result<RunReport, String> {
+    let replay = crate::journal::read_only(run_dir).map_err(|e| match e.hint() {
+        Some(hint) => format!("{e}\nhint: {hint}"),
+        None => e.to_string(),
+    })?;
+    let report =
+        build(&replay).ok_or_else(|| format!("{} has no run header", run_dir.display()))?;
+    write(run_dir, &report)
+        .map_err(|e| format!("cannot write the reports in {}: {e}", run_dir.display()))?;
+    Ok(report)
+}
+
+/// The summary block, on stdout.
+pub fn print_summary(report: &RunReport, run_dir: &Path) {
+    let _ = std::io::Write::write_all(
+        &mut std::io::stdout().lock(),
+        summary(report, run_dir).as_bytes(),
+    );
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -280,8 +280,7 @@ async fn the_json_plan_follows_its_schema() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_example_manifest_against_the_demo_company() {
-    let fixture = docspace_sim::Fixture::from_yaml(offboard::commands::sim::DEMO_PORTAL)
-        .expect("demo portal");
+    let fixture = docspace_sim::Fixture::from_yaml(docspace_sim::DEMO_PORTAL).expect("demo portal");
     let sim = spawn(Config::for_tests(), &Source::Fixture(Box::new(fixture)))
         .await
         .unwrap();

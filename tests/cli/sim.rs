@@ -107,7 +107,7 @@ fn the_demo_company_has_every_leaver_and_workspace_of_the_example_manifests() {
         "manifests/batch.yaml",
         "manifests/leavers.csv",
     ] {
-        let checked = offboard::commands::validate::check_file(&repo().join(file));
+        let checked = offboard::manifest::load(&repo().join(file));
         let m = checked.manifest.expect("the example manifests are valid");
         for leaver in &m.leavers {
             let key = leaver.user.key();

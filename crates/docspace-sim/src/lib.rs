@@ -57,6 +57,10 @@ impl Source {
     }
 }
 
+/// The demo company (`manifests/demo-portal.yaml`), built in so `offboard sim` and
+/// `offboard demo` need no files.
+pub const DEMO_PORTAL: &str = include_str!("../../../manifests/demo-portal.yaml");
+
 /// A running simulator.
 pub struct SimHandle {
     addr: SocketAddr,

@@ -1,0 +1,427 @@
+//! One `apply` session, for `offboard apply` and `offboard demo`: validate, read the
+//! portal, show what will happen and confirm, open the journal, lock out every due
+//! leaver and run their pipelines (Ctrl-C, SIGTERM and a silent portal stop it the
+//! same way), then write the reports.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use sha2::{Digest, Sha256};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use crate::docspace::Client;
+use crate::executor::run::{Engine, Past, Settings, execute};
+use crate::executor::{Pacer, PacerConfig};
+use crate::exit;
+use crate::journal::{FORMAT, Journal, Record, RunHeader, now, read_only};
+use crate::manifest::{Diagnostic, Manifest, UserRef};
+use crate::observe::{Depth, PlanError, observe};
+use crate::plan::{Outcome, plan};
+use crate::report::run as run_report;
+use crate::run_dir::hex;
+
+/// Everything `apply` needs once the command line is read.
+pub struct Apply {
+    pub manifest_path: PathBuf,
+    pub manifest: Manifest,
+    pub manifest_sha256: String,
+    pub client: Client,
+    pub protect: Vec<UserRef>,
+    pub run_dir: PathBuf,
+    pub confirm: bool,
+    pub max_leavers: usize,
+    pub force: bool,
+    pub only_failed: bool,
+    pub concurrency: usize,
+    pub pacer: PacerConfig,
+    /// Draw a progress bar (stderr is a terminal).
+    pub terminal: bool,
+}
+
+/// Validates the manifest (printing its diagnostics); the manifest and its hash.
+pub fn checked_manifest(path: &Path) -> Option<(Manifest, String)> {
+    let checked = crate::manifest::load(path);
+    let failed = checked.diagnostics.iter().any(Diagnostic::is_error);
+    let _ = crate::report::diagnostics::print(&mut std::io::stderr().lock(), &checked.diagnostics);
+    let Some(manifest) = checked.manifest.filter(|_| !failed) else {
+        eprintln!(
+            "error: {} is not a valid manifest; nothing was sent to the portal",
+            path.display()
+        );
+        return None;
+    };
+    let hash = manifest_hash(path, &manifest);
+    Some((manifest, hash))
+}
+
+/// The sha256 of the manifest file and of the leavers it resolves to (so an edit
+/// of a `leavers_csv` file it points to counts as another manifest too).
+fn manifest_hash(path: &Path, manifest: &Manifest) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(std::fs::read(path).unwrap_or_default());
+    for l in &manifest.leavers {
+        hasher.update(
+            format!(
+                "\n{}|{}|{:?}|{:?}|{}|{:?}|{:?}|{:?}|{}|{:?}",
+                l.user.key(),
+                l.workspace,
+                l.confirm_workspace,
+                l.archive_folder,
+                l.archive_owner.key(),
+                l.hr_group,
+                l.effective,
+                l.steps,
+                l.audit_days,
+                l.ticket
+            )
+            .as_bytes(),
+        );
+    }
+    hex(&hasher.finalize())
+}
+
+/// Leavers worked on at once when not told: enough to keep the rate limit busy while
+/// pipelines wait for jobs and for batches to fill. A leaver takes about 8 requests
+/// and spends 5 to 10 s waiting, so a limit of L requests a minute keeps about
+/// L/60 ÷ 8 × 10 ≈ L/50 leavers busy; L/30 leaves room for slower jobs (50 at
+/// DocSpace's 1500). Without a limit, the write cap times four.
+pub fn default_concurrency(per_minute: u32, max_writes: usize) -> usize {
+    if per_minute == 0 {
+        return max_writes.max(1) * 4;
+    }
+    (per_minute as usize / 30).max(max_writes).max(1)
+}
+
+/// `offboard-runs/<manifest file name without extension>`.
+pub fn default_run_dir(manifest: &Path) -> PathBuf {
+    let stem = manifest
+        .file_stem()
+        .map_or_else(|| "run".into(), |s| s.to_string_lossy().into_owned());
+    PathBuf::from("offboard-runs").join(stem)
+}
+
+fn say_error(err: &PlanError) {
+    say!("error: {err}");
+    if let Some(hint) = err.hint() {
+        eprintln!("hint: {hint}");
+    }
+}
+
+/// Runs one `apply` session and returns the exit code.
+pub async fn apply_manifest(apply: Apply) -> u8 {
+    let pacer = Arc::new(Pacer::new(&apply.pacer));
+    let depth = if apply.confirm {
+        Depth::Plan
+    } else {
+        Depth::Lockout
+    };
+    let observed = match observe(
+        &apply.client,
+        &pacer,
+        &apply.manifest,
+        apply.protect.clone(),
+        depth,
+    )
+    .await
+    {
+        Ok(observed) => observed,
+        Err(err) => {
+            say_error(&err);
+            return exit::PORTAL;
+        }
+    };
+    if let Some(scopes) = &observed.restricted_key {
+        say!(
+            "error: pre-flight failed: the API key is restricted to {}; apply would be refused at every write",
+            scopes.join(", ")
+        );
+        eprintln!(
+            "hint: offboarding needs a key of the portal owner or a DocSpace admin, created with full permissions (audit has no narrower scope)"
+        );
+        return exit::PORTAL;
+    }
+    let mut observed = observed;
+    // A resumed run knows the workspaces it worked on, whoever owns them now, and the
+    // steps it finished: its plan shows what this session will do.
+    // Only this manifest's journal on this portal counts (opening it refuses others).
+    let earlier = read_only(&apply.run_dir).ok().filter(|replay| {
+        replay.header().is_some_and(|h| {
+            h.manifest_sha256 == apply.manifest_sha256 && h.portal == apply.client.portal().as_str()
+        })
+    });
+    if let Some(replay) = &earlier {
+        let worked = Past::worked_on_workspace(replay);
+        for leaver in &apply.manifest.leavers {
+            if worked.contains(&leaver.user.to_string()) {
+                observed.handed_over.insert(leaver.user.key());
+            }
+        }
+    }
+    if apply.only_failed {
+        let Some(replay) = &earlier else {
+            eprintln!(
+                "error: --only-failed retries the failed leavers of an earlier run, and {} holds none",
+                apply.run_dir.display()
+            );
+            eprintln!("hint: pass the --run-dir of the run to retry");
+            return exit::INVALID;
+        };
+        let past = Past::of(replay, &apply.run_dir);
+        if !apply
+            .manifest
+            .leavers
+            .iter()
+            .any(|l| past.failed(&l.user.to_string()))
+        {
+            eprintln!(
+                "nothing failed in the earlier run in {}: nothing to retry",
+                apply.run_dir.display()
+            );
+            return exit::SUCCESS;
+        }
+    }
+    let plan = plan(&apply.manifest, &observed);
+    let plan = match &earlier {
+        Some(replay) => {
+            let past = Past::of(replay, &apply.run_dir);
+            crate::plan::resumed(plan, &apply.manifest, &observed, |leaver, step| {
+                past.finished(leaver, step)
+            })
+        }
+        None => plan,
+    };
+    if !apply.confirm {
+        eprint!("{}", crate::report::plan::header(&plan));
+    }
+    let due = plan
+        .leavers
+        .iter()
+        .filter(|l| matches!(l.outcome, Outcome::WillChange | Outcome::Unchanged))
+        .count();
+    if due > apply.max_leavers && !apply.force {
+        eprintln!(
+            "error: {due} leavers are due, more than --max-leavers {}",
+            apply.max_leavers
+        );
+        eprintln!(
+            "hint: check the manifest with `offboard plan`, then raise --max-leavers or pass --force"
+        );
+        return exit::INVALID;
+    }
+    for warning in &plan.warnings {
+        say!("warning: {warning}");
+    }
+    if apply.confirm {
+        let text = crate::report::plan::human(&plan);
+        eprint!("{text}");
+        eprint!(
+            "Apply to {due} leaver{} on {}? [y/N] ",
+            if due == 1 { "" } else { "s" },
+            plan.portal
+        );
+        let _ = std::io::stderr().flush();
+        let mut answer = String::new();
+        let _ = std::io::stdin().read_line(&mut answer);
+        if !matches!(answer.trim(), "y" | "Y" | "yes") {
+            eprintln!("declined: nothing was changed");
+            return exit::DECLINED;
+        }
+    }
+
+    let header = RunHeader {
+        format: FORMAT,
+        tool_version: env!("CARGO_PKG_VERSION").to_owned(),
+        run_id: run_id(),
+        manifest: apply.manifest_path.display().to_string(),
+        manifest_sha256: apply.manifest_sha256.clone(),
+        portal: apply.client.portal().to_string(),
+        started: now(),
+    };
+    let (journal, replay) = match Journal::open(&apply.run_dir, header) {
+        Ok(opened) => opened,
+        Err(err) => {
+            say!("error: {err}");
+            if let Some(hint) = err.hint() {
+                say!("hint: {hint}");
+            }
+            return exit::INVALID;
+        }
+    };
+    let past = Past::of(&replay, &apply.run_dir);
+    let open = past.in_doubt_count();
+    if open > 0 {
+        eprintln!(
+            "resuming {}: {open} step{} of earlier sessions may have half happened; the portal decides",
+            apply.run_dir.display(),
+            if open == 1 { "" } else { "s" }
+        );
+    } else if replay.header().is_some() {
+        eprintln!("resuming {}", apply.run_dir.display());
+    }
+    drop(replay);
+    let journal = journal.share();
+
+    let cancel = CancellationToken::new();
+    let (events, receiver) = mpsc::unbounded_channel();
+    let interrupt = cancel.clone();
+    let notices = events.clone();
+    // Ctrl-C (SIGINT) and SIGTERM, which CI runners send on cancel, stop the run the
+    // same way; the exit code says which (130 or 143).
+    let stopped_by = Arc::new(std::sync::atomic::AtomicU8::new(exit::INTERRUPTED));
+    let signal_code = stopped_by.clone();
+    let signals = tokio::spawn(async move {
+        if let Some(code) = stop_signal().await {
+            signal_code.store(code, Ordering::Relaxed);
+            // Through the progress display, so the bar is not torn.
+            let _ = notices.send(crate::executor::run::Event::Notice(
+                "interrupted: no new work starts; calls in flight finish and are journaled (Ctrl-C again stops at once)".into(),
+            ));
+            interrupt.cancel();
+            if let Some(code) = stop_signal().await {
+                // The journal is fsynced record by record: it replays as it stands.
+                std::process::exit(i32::from(code));
+            }
+        }
+    });
+    // A portal that answers nothing for --give-up-after: said once, then the run
+    // stops as on Ctrl-C (the pacer already sends nothing more).
+    let silence = {
+        let (pacer, cancel, notices, code) = (
+            pacer.clone(),
+            cancel.clone(),
+            events.clone(),
+            stopped_by.clone(),
+        );
+        tokio::spawn(async move {
+            pacer.gone().cancelled().await;
+            code.store(exit::PORTAL, Ordering::Relaxed);
+            let _ = notices.send(crate::executor::run::Event::Notice(gave_up(&pacer)));
+            cancel.cancel();
+        })
+    };
+    let progress = tokio::spawn(crate::report::progress::show(
+        receiver,
+        apply.terminal,
+        pacer.clone(),
+    ));
+    let client = Arc::new(apply.client);
+    let engine = Arc::new(Engine::new(
+        client,
+        pacer.clone(),
+        journal.clone(),
+        cancel.clone(),
+        events,
+        apply.run_dir.clone(),
+        &observed,
+        &apply.manifest,
+    ));
+    let settings = Settings {
+        run_dir: apply.run_dir.clone(),
+        concurrency: apply.concurrency,
+        only_failed: apply.only_failed,
+    };
+    let result = execute(
+        engine.clone(),
+        &apply.manifest,
+        &observed,
+        &plan,
+        &past,
+        &settings,
+    )
+    .await;
+    drop(engine);
+    // The signal task holds a sender of the progress display: end it so the
+    // display sees the end of the run.
+    signals.abort();
+    let _ = signals.await;
+    silence.abort();
+    let said = silence.await.is_ok();
+    if pacer.gone().is_cancelled() && !said {
+        // Given up as the session ended, before the display heard of it.
+        eprintln!("{}", gave_up(&pacer));
+    }
+    let _ = progress.await;
+    let counters = pacer.counters.snapshot();
+    let session = match result {
+        Ok(session) => session,
+        Err(err) => {
+            say!("error: {err}");
+            eprintln!(
+                "hint: the journal holds everything up to this point; fix the cause and run apply again to resume"
+            );
+            return exit::FAILED;
+        }
+    };
+    let last = if session.interrupted {
+        Record::Interrupted {
+            at: now(),
+            counters,
+            reason: pacer.gone().is_cancelled().then(|| gave_up(&pacer)),
+        }
+    } else {
+        Record::Finished {
+            at: now(),
+            counters,
+        }
+    };
+    if let Err(err) = journal.record(last).await {
+        eprintln!("error: cannot write the journal: {err}");
+        return exit::FAILED;
+    }
+    drop(journal);
+    let report = match run_report::write_reports(&settings.run_dir) {
+        Ok(report) => report,
+        Err(message) => {
+            say!("error: {message}");
+            return exit::FAILED;
+        }
+    };
+    run_report::print_summary(&report, &settings.run_dir);
+    if pacer.gone().is_cancelled() {
+        exit::PORTAL
+    } else if session.interrupted {
+        stopped_by.load(Ordering::Relaxed)
+    } else if report.run.totals.failed > 0 || report.run.totals.invalid > 0 || session.failed > 0 {
+        exit::FAILED
+    } else {
+        exit::SUCCESS
+    }
+}
+
+/// A run id: the start time and a few random hex digits.
+fn run_id() -> String {
+    let now = jiff::Timestamp::now();
+    let nanos = now.subsec_nanosecond() as u32 ^ std::process::id();
+    format!("{}-{:04x}", now.strftime("%Y%m%dT%H%M%SZ"), nanos & 0xffff)
+}
+
+/// What the run says when it gives up on a silent portal.
+fn gave_up(pacer: &Pacer) -> String {
+    format!(
+        "the portal has answered nothing for {} s: giving up; no new work starts, the journal keeps the place, and `offboard apply` again resumes",
+        pacer.gave_up_after().map_or(0, |d| d.as_secs())
+    )
+}
+
+/// Waits for Ctrl-C or SIGTERM; the exit code that stands for it.
+async fn stop_signal() -> Option<u8> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = signal(SignalKind::terminate()).ok()?;
+        tokio::select! {
+            interrupt = tokio::signal::ctrl_c() => interrupt.ok().map(|()| exit::INTERRUPTED),
+            _ = term.recv() => Some(exit::TERMINATED),
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        tokio::signal::ctrl_c()
+            .await
+            .ok()
+            .map(|()| exit::INTERRUPTED)
+    }
+}
