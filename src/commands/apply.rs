@@ -14,7 +14,7 @@ use crate::cli::ApplyArgs;
 use crate::commands::plan::{Depth, PlanError, observe};
 use crate::commands::validate::{check_file, print_diagnostics};
 use crate::docspace::Client;
-use crate::executor::run::{Engine, Past, Settings, execute};
+use crate::executor::{Engine, Past, Settings, execute};
 use crate::executor::{Pacer, PacerConfig};
 use crate::exit;
 use crate::journal::{FORMAT, Journal, Record, RunHeader, now, read_only};
@@ -326,7 +326,7 @@ pub async fn apply_manifest(apply: Apply) -> u8 {
         if let Some(code) = stop_signal().await {
             signal_code.store(code, Ordering::Relaxed);
             // Through the progress display, so the bar is not torn.
-            let _ = notices.send(crate::executor::run::Event::Notice(
+            let _ = notices.send(crate::executor::Event::Notice(
                 "interrupted: no new work starts; calls in flight finish and are journaled (Ctrl-C again stops at once)".into(),
             ));
             interrupt.cancel();
@@ -348,7 +348,7 @@ pub async fn apply_manifest(apply: Apply) -> u8 {
         tokio::spawn(async move {
             pacer.gone().cancelled().await;
             code.store(exit::PORTAL, Ordering::Relaxed);
-            let _ = notices.send(crate::executor::run::Event::Notice(gave_up(&pacer)));
+            let _ = notices.send(crate::executor::Event::Notice(gave_up(&pacer)));
             cancel.cancel();
         })
     };

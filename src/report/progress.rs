@@ -9,8 +9,8 @@ use std::time::Duration;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tokio::sync::mpsc::UnboundedReceiver;
 
+use crate::executor::Event;
 use crate::executor::Pacer;
-use crate::executor::run::Event;
 
 /// Consumes the executor's events until the run drops its sender.
 pub async fn show(mut events: UnboundedReceiver<Event>, terminal: bool, pacer: Arc<Pacer>) {
