@@ -13,7 +13,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::docspace::Client;
-use crate::executor::run::{Engine, Past, Settings, execute};
+use crate::executor::{Engine, Past, Settings, execute};
 use crate::executor::{Pacer, PacerConfig};
 use crate::exit;
 use crate::journal::{FORMAT, Journal, Record, RunHeader, now, read_only};
@@ -276,7 +276,7 @@ pub async fn apply_manifest(apply: Apply) -> u8 {
         if let Some(code) = stop_signal().await {
             signal_code.store(code, Ordering::Relaxed);
             // Through the progress display, so the bar is not torn.
-            let _ = notices.send(crate::executor::run::Event::Notice(
+            let _ = notices.send(crate::executor::Event::Notice(
                 "interrupted: no new work starts; calls in flight finish and are journaled (Ctrl-C again stops at once)".into(),
             ));
             interrupt.cancel();
@@ -298,7 +298,7 @@ pub async fn apply_manifest(apply: Apply) -> u8 {
         tokio::spawn(async move {
             pacer.gone().cancelled().await;
             code.store(exit::PORTAL, Ordering::Relaxed);
-            let _ = notices.send(crate::executor::run::Event::Notice(gave_up(&pacer)));
+            let _ = notices.send(crate::executor::Event::Notice(gave_up(&pacer)));
             cancel.cancel();
         })
     };

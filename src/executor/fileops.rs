@@ -12,7 +12,7 @@ use tokio::sync::{Notify, oneshot};
 
 use crate::docspace::model::Operation;
 use crate::docspace::{ApiError, Client};
-use crate::executor::Pacer;
+use crate::executor::pacer::{Lane, Pacer};
 
 /// Between polls while operations run: starts short, backs off while nothing
 /// finishes, starts short again when something does.
@@ -110,9 +110,7 @@ impl FileOps {
                 continue;
             }
             tokio::time::sleep(wait).await;
-            let listing = pacer
-                .call(crate::executor::Lane::Read, || client.operations())
-                .await;
+            let listing = pacer.call(Lane::Read, || client.operations()).await;
             let progressed = self.deliver(listing);
             if pacer.gone().is_cancelled() {
                 // The run gave up on the portal: nobody waits for it to go idle.

@@ -11,8 +11,8 @@ use std::time::Duration;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tokio::sync::mpsc::UnboundedReceiver;
 
+use crate::executor::Event;
 use crate::executor::Pacer;
-use crate::executor::run::Event;
 use crate::text::visible;
 
 /// Consumes the executor's events until the run drops its sender.
