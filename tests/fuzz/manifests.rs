@@ -17,7 +17,9 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use offboard::manifest::{self, Checked, Diagnostic, Format, Location, Manifest, SourceFile, Step};
+use offboard::manifest::{
+    self, Checked, Diagnostic, Format, Location, Manifest, SourceFile, Step, UserRef,
+};
 use offboard::report::diagnostics as render;
 
 use crate::driver::{Case, hash, mix};
@@ -491,6 +493,23 @@ fn check_accepted(manifest: &Manifest, names: &[&str]) {
             leaver.steps.windows(2).all(|w| w[0] < w[1]),
             "{who}: steps in run order"
         );
+        // The places of the user and the workspace show them as written.
+        let user = written(&leaver.sites.user);
+        assert!(
+            user.as_ref().is_none_or(
+                |text| UserRef::parse(text).is_some_and(|u| u.key() == leaver.user.key())
+            ),
+            "{who}: the user's place shows {user:?}"
+        );
+        let workspace = written(&leaver.sites.workspace);
+        assert!(
+            workspace
+                .as_ref()
+                // YAML also writes numbers as `0xf`, `1_000`, `3.0`: only digits compare.
+                .filter(|text| text.bytes().all(|b| b.is_ascii_digit()))
+                .is_none_or(|text| text.parse::<u64>() == Ok(leaver.workspace)),
+            "{who}: the workspace's place shows {workspace:?}"
+        );
         assert!(leaver.workspace >= 1, "{who}: workspace id");
         let sites = &leaver.sites;
         for (field, location) in [
@@ -513,6 +532,57 @@ fn check_accepted(manifest: &Manifest, names: &[&str]) {
             }
         }
     }
+}
+
+/// The value a place shows, when it is plainly written: a CSV cell (quotes taken
+/// off, `""` read as `"`) or a one-line YAML plain or double-quoted scalar without
+/// escapes. `None` for anything else (aliases, block scalars, escapes, tags).
+fn written(location: &Location) -> Option<String> {
+    let span = location.span?;
+    let text = &location.source.text[span.offset..span.offset + span.len];
+    if location.source.name.ends_with(".csv") {
+        // Quoted only when the quote opens the field (a blank before it makes it text).
+        let before = location.source.text[..span.offset].chars().next_back();
+        return Some(if matches!(before, Some(' ' | '\t')) {
+            text.trim().to_owned()
+        } else {
+            csv_cell(text).trim().to_owned()
+        });
+    }
+    if text.contains(['\n', '\r', '\\', '\'', '*', '&', '!', '#']) {
+        return None;
+    }
+    let text = text.trim_end();
+    Some(
+        match text.strip_prefix('"').and_then(|t| t.strip_suffix('"')) {
+            Some(quoted) => quoted.to_owned(),
+            None => text.to_owned(),
+        },
+    )
+}
+
+/// A CSV field as the csv crate reads it: inside the opening quote `""` is `"` and a
+/// lone `"` closes; whatever follows the closing quote is kept as written.
+fn csv_cell(raw: &str) -> String {
+    let Some(rest) = raw.strip_prefix('"') else {
+        return raw.to_owned();
+    };
+    let mut out = String::with_capacity(rest.len());
+    let mut chars = rest.chars().peekable();
+    let mut quoted = true;
+    while let Some(c) = chars.next() {
+        if quoted && c == '"' {
+            if chars.peek() == Some(&'"') {
+                out.push('"');
+                chars.next();
+            } else {
+                quoted = false;
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// An accepted manifest, written out as a JSON manifest with every setting resolved,
