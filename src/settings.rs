@@ -88,13 +88,15 @@ pub fn hide_keys(text: &str) -> std::borrow::Cow<'_, str> {
             .char_indices()
             .find(|(_, c)| !c.is_ascii_alphanumeric())
             .map_or(tail.len(), |(i, _)| i);
-        out.push_str(&rest[..at]);
         if run >= 20 {
+            out.push_str(&rest[..at]);
             out.push_str("sk-***");
+            rest = &tail[run..];
         } else {
-            out.push_str(&rest[at..at + 3 + run]);
+            // Only past `sk-`: the short run may begin the next one (`sk-sk-<key>`).
+            out.push_str(&rest[..at + 3]);
+            rest = tail;
         }
-        rest = &tail[run..];
     }
     out.push_str(rest);
     std::borrow::Cow::Owned(out)
@@ -297,6 +299,8 @@ mod tests {
             hide_keys("task-sk-12 and risk-assessment"),
             "task-sk-12 and risk-assessment"
         );
+        // Found by the fuzz harness: a key right after a short `sk-` was shown.
+        assert_eq!(hide_keys("sk--sk-sk-abcdefghijklmnophive"), "sk--sk-sk-***");
     }
 
     #[test]

@@ -54,7 +54,7 @@ pub struct ManifestDocument {
 #[serde(deny_unknown_fields)]
 pub struct Defaults {
     /// Id of the folder or room that receives a leaver's folder workspace.
-    #[schemars(range(min = 1))]
+    #[schemars(range(min = 1, max = u64::MAX))]
     pub archive_folder: Option<u64>,
     /// Email or user id (UUID) of the DocSpace admin or room admin who receives the
     /// leavers' data and owns their archived workspaces.
@@ -87,7 +87,7 @@ pub struct LeaverEntry {
     /// The leaver: email or DocSpace user id (UUID).
     pub user: UserRef,
     /// Id of the leaver's workspace: a room or a folder.
-    #[schemars(range(min = 1))]
+    #[schemars(range(min = 1, max = u64::MAX))]
     pub workspace: u64,
     /// The workspace's exact title, to offboard a workspace that is not the leaver's
     /// own: a room or folder created by someone else, including one the leaver only
@@ -96,7 +96,7 @@ pub struct LeaverEntry {
     #[schemars(length(min = 1, max = 170))]
     pub confirm_workspace: Option<String>,
     /// Id of the folder or room that receives the workspace when it is a folder.
-    #[schemars(range(min = 1))]
+    #[schemars(range(min = 1, max = u64::MAX))]
     pub archive_folder: Option<u64>,
     /// Email or user id (UUID) of the DocSpace admin or room admin who receives the
     /// leaver's data and owns the archived workspace. Required here or in `defaults`.
@@ -246,9 +246,12 @@ pub enum UserRef {
     Id(u128),
 }
 
-/// The UUID notations accepted for user ids: plain, hyphenated, braced or `urn:uuid:`.
-pub const UUID_PATTERN: &str = "^(?:urn:uuid:)?\\{?[0-9A-Fa-f]{8}-?[0-9A-Fa-f]{4}-?[0-9A-Fa-f]{4}-?\
-[0-9A-Fa-f]{4}-?[0-9A-Fa-f]{12}\\}?$";
+/// The UUID notations accepted for user ids: plain, hyphenated, braced or `urn:uuid:`;
+/// exactly those [`parse_uuid`] reads (hyphens in all four places or none, braces in
+/// pairs), so a value the schema accepts always becomes a [`UserRef`].
+pub const UUID_PATTERN: &str = "^(?:urn:uuid:)?(?:(?:[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-\
+[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}|[0-9A-Fa-f]{32})|\\{(?:[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-\
+[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}|[0-9A-Fa-f]{32})\\})$";
 
 impl UserRef {
     /// Parses an email address or a UUID. Emails are only checked for an `@` here:

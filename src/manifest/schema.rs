@@ -355,7 +355,9 @@ pub(super) fn fields_of(def: Option<&str>) -> Vec<&'static str> {
 
 fn range_of(field: &str) -> Option<(u64, u64)> {
     let defs = &manifest_schema()["$defs"]["LeaverEntry"]["properties"][field];
-    Some((defs["minimum"].as_u64()?, defs["maximum"].as_u64()?))
+    let range = (defs["minimum"].as_u64()?, defs["maximum"].as_u64()?);
+    // Ids are bounded only by `u64`: "a positive id" says more than the bounds.
+    (range.1 < u64::MAX).then_some(range)
 }
 
 fn article(type_name: &str) -> String {
