@@ -5,8 +5,9 @@
 
 use std::collections::{HashMap, HashSet};
 
+use super::checked::{Leaver, Site};
 use super::diagnostic::{Diagnostic, Location};
-use super::{Leaver, Site, Step, UserRef};
+use super::model::{Step, UserRef};
 
 pub(super) fn across_leavers(
     leavers: &[Leaver],

@@ -5,8 +5,9 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use super::check::{check, decode};
+use super::checked::{Checked, Format};
 use super::diagnostic::{Diagnostic, Location, SourceFile};
-use super::{Checked, Format};
 
 /// Reads, decodes and checks one manifest file, and the CSV file it may name.
 pub fn load(path: &Path) -> Checked {
@@ -22,7 +23,7 @@ pub fn load(path: &Path) -> Checked {
     };
     let folder = path.parent().unwrap_or(Path::new("")).to_path_buf();
     let mut read_csv = |relative: &str| read_csv(&folder, relative);
-    super::check(source, Format::of_path(path), &mut read_csv)
+    check(source, Format::of_path(path), &mut read_csv)
 }
 
 fn read_source(path: &Path, name: &str) -> Result<Arc<SourceFile>, Diagnostic> {
@@ -53,7 +54,7 @@ fn read_source(path: &Path, name: &str) -> Result<Arc<SourceFile>, Diagnostic> {
             format!("cannot read the file: {}", io_reason(&err)),
         )
     })?;
-    super::decode(name, bytes)
+    decode(name, bytes)
 }
 
 /// Reads `relative` next to the manifest in `folder`, refusing a path that resolves
@@ -100,7 +101,7 @@ fn read_csv(folder: &Path, relative: &str) -> Result<Arc<SourceFile>, Diagnostic
             ),
         )
     })?;
-    super::decode(&name, bytes)
+    decode(&name, bytes)
 }
 
 /// An I/O error in words, without the OS error number.

@@ -1,6 +1,6 @@
 //! The plan: a checked manifest plus what the portal looks like now, turned into what
 //! `apply` would do to each leaver, step by step. Pure: no I/O and no async; the
-//! observations are gathered by `commands/plan.rs`. Types in `model`, the workspace
+//! observations are gathered by `observe`. Types in `model`, the workspace
 //! rules in `workspace`, the request estimate in `estimate`.
 
 use crate::docspace::model::{Employee, Folder, UserKind};

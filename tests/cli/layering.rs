@@ -113,7 +113,9 @@ fn dependencies(src: &Path, file: &Path, text: &str) -> BTreeSet<PathBuf> {
     };
     for root in roots {
         for (at, _) in code.match_indices(root) {
-            if code[..at].chars().next_back().is_some_and(is_ident) {
+            // `pub(in crate::executor)` is a visibility, not a dependency.
+            if code[..at].chars().next_back().is_some_and(is_ident) || code[..at].ends_with("(in ")
+            {
                 continue;
             }
             for path in paths_at(&code[at + root.len()..]) {

@@ -15,6 +15,7 @@ mod display;
 #[cfg(feature = "sim")]
 mod guard;
 mod inputs;
+mod layering;
 #[cfg(feature = "sim")]
 mod plan;
 mod reach;
