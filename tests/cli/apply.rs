@@ -449,6 +449,16 @@ pub(crate) async fn synthetic(n: usize, config: Config, dir: &Path) -> (SimHandl
     (sim, manifest)
 }
 
+/// A synthetic portal of `n` leavers, its manifest in `dir`, applied once to success
+/// in `dir/run`: the portal, the manifest and the run directory.
+pub(crate) async fn applied(n: usize, config: Config, dir: &Path) -> (SimHandle, PathBuf, PathBuf) {
+    let (sim, manifest) = synthetic(n, config, dir).await;
+    let run_dir = dir.join("run");
+    let first = apply(&sim, &yes(&manifest, &run_dir)).await;
+    assert_eq!(first.code, 0, "{}", first.transcript());
+    (sim, manifest, run_dir)
+}
+
 /// Applies a synthetic portal of `n` leavers whose jobs meet `faults`: the portal,
 /// the run, and its report.
 async fn apply_with_faults(n: usize, faults: Faults, dir: &Path) -> (SimHandle, Run, Value) {
@@ -941,11 +951,8 @@ async fn an_archived_room_with_the_wrong_access_is_brought_back_fixed_and_archiv
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reassign_in_doubt_whose_job_finished_is_not_started_again() {
     let dir = tempfile::tempdir().unwrap();
-    let (sim, manifest) = synthetic(1, quick(), dir.path()).await;
-    let run_dir = dir.path().join("run");
+    let (sim, manifest, run_dir) = applied(1, quick(), dir.path()).await;
     let args = yes(&manifest, &run_dir);
-    let first = apply(&sim, &args).await;
-    assert_eq!(first.code, 0, "{}", first.transcript());
     // What kill -9 right after the start's intent leaves behind.
     cut_journal_after_intent(&run_dir, "reassign");
 
@@ -1150,11 +1157,8 @@ async fn a_reassign_in_doubt_whose_record_expired_is_not_started_again() {
         record_ttl: Duration::from_millis(1),
         ..quick()
     };
-    let (sim, manifest) = synthetic(1, config, dir.path()).await;
-    let run_dir = dir.path().join("run");
+    let (sim, manifest, run_dir) = applied(1, config, dir.path()).await;
     let args = yes(&manifest, &run_dir);
-    let first = apply(&sim, &args).await;
-    assert_eq!(first.code, 0, "{}", first.transcript());
     cut_journal_after_intent(&run_dir, "reassign");
     let resumed = apply(&sim, &args).await;
     assert_eq!(resumed.code, 0, "{}", resumed.transcript());
@@ -1170,11 +1174,8 @@ async fn a_room_whose_members_are_right_is_archived_without_a_second_take_over()
     // archive owner owns the room, only the wanted members are left. The resume
     // archives it and changes neither owner nor members again.
     let dir = tempfile::tempdir().unwrap();
-    let (sim, manifest) = synthetic(1, quick(), dir.path()).await;
-    let run_dir = dir.path().join("run");
+    let (sim, manifest, run_dir) = applied(1, quick(), dir.path()).await;
     let args = yes(&manifest, &run_dir);
-    let first = apply(&sim, &args).await;
-    assert_eq!(first.code, 0, "{}", first.transcript());
     let room = report(&run_dir)["leavers"][0]["workspace"]
         .as_i64()
         .expect("a workspace id");
@@ -1228,11 +1229,8 @@ async fn wait_until_unarchived(sim: &SimHandle, room: i64) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn writes_in_doubt_are_counted_only_until_a_session_settles_them() {
     let dir = tempfile::tempdir().unwrap();
-    let (sim, manifest) = synthetic(1, quick(), dir.path()).await;
-    let run_dir = dir.path().join("run");
+    let (sim, manifest, run_dir) = applied(1, quick(), dir.path()).await;
     let args = yes(&manifest, &run_dir);
-    let first = apply(&sim, &args).await;
-    assert_eq!(first.code, 0, "{}", first.transcript());
     cut_journal_after_intent(&run_dir, "reassign");
     let settling = apply(&sim, &args).await;
     assert_eq!(settling.code, 0, "{}", settling.transcript());
@@ -1292,11 +1290,8 @@ async fn a_killed_session_s_requests_are_counted_in_the_report() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_damaged_or_emptied_journal_is_explained_and_the_reports_are_kept() {
     let dir = tempfile::tempdir().unwrap();
-    let (sim, manifest) = synthetic(2, quick(), dir.path()).await;
-    let run_dir = dir.path().join("run");
+    let (sim, manifest, run_dir) = applied(2, quick(), dir.path()).await;
     let args = yes(&manifest, &run_dir);
-    let first = apply(&sim, &args).await;
-    assert_eq!(first.code, 0, "{}", first.transcript());
     let journal = run_dir.join("journal.jsonl");
     let text = std::fs::read_to_string(&journal).unwrap();
     let mut lines: Vec<&str> = text.lines().collect();
