@@ -39,9 +39,14 @@ pub enum Command {
 
 #[derive(Debug, clap::Args)]
 pub struct ApplyArgs {
-    /// The manifest: YAML (or JSON) with `version: 1`, or CSV.
-    #[arg(value_name = "MANIFEST")]
+    /// The manifest: YAML (or JSON) with `version: 1`, or CSV; or a plan saved by
+    /// `offboard plan --out`, applied exactly (leavers whose portal state changed since
+    /// are `drifted` and left alone).
+    #[arg(value_name = "MANIFEST|PLAN")]
     pub manifest: PathBuf,
+    /// Refuse a saved plan older than this many hours.
+    #[arg(long, default_value_t = 24, value_name = "HOURS")]
+    pub max_plan_age: u64,
     /// The portal's address, e.g. https://portal.example.com.
     #[arg(long, env = "DOCSPACE_URL", value_name = "URL")]
     pub portal: Option<String>,
@@ -139,6 +144,10 @@ pub struct PlanArgs {
     /// Exit 0 when there is nothing to do, 2 when changes are pending, 1 on error.
     #[arg(long)]
     pub detailed_exitcode: bool,
+    /// Also save the plan to PLAN (JSON, `schemas/saved-plan.schema.json`), for
+    /// `offboard apply PLAN` to apply exactly.
+    #[arg(long, value_name = "PLAN")]
+    pub out: Option<PathBuf>,
     /// Requests per minute to the portal (DocSpace allows 1500); 0 for no limit.
     #[arg(
         long,
@@ -172,6 +181,8 @@ pub enum SchemaName {
     Plan,
     /// `report.json` of `offboard apply` (`schemas/report.schema.json`).
     Report,
+    /// A plan saved by `offboard plan --out` (`schemas/saved-plan.schema.json`).
+    SavedPlan,
 }
 
 /// `offboard sim`: the simulator's settings. Prints `listening on URL` and

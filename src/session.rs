@@ -19,7 +19,7 @@ use crate::exit;
 use crate::journal::{FORMAT, Journal, Record, RunHeader, now, read_only};
 use crate::manifest::{Diagnostic, Manifest, UserRef};
 use crate::observe::{Depth, PlanError, observe};
-use crate::plan::{Outcome, plan};
+use crate::plan::{Outcome, SavedPlan, plan};
 use crate::report::run as run_report;
 use crate::run_dir::hex;
 
@@ -39,6 +39,40 @@ pub struct Apply {
     pub pacer: PacerConfig,
     /// Draw a progress bar (stderr is a terminal).
     pub terminal: bool,
+    /// `apply PLAN`: the saved plan to apply exactly.
+    pub saved: Option<crate::plan::SavedPlan>,
+}
+
+/// The saved plan at `path`, if the file is one (`None`: a manifest). Refused when
+/// older than `max_age_hours` or when it cannot be read as a saved plan.
+pub fn saved_plan(path: &Path, max_age_hours: u64) -> Result<Option<SavedPlan>, String> {
+    let bytes = crate::input::read_file(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let Ok(value) = serde_json::from_slice::<serde_json::Value>(&bytes) else {
+        return Ok(None);
+    };
+    if value["kind"] != crate::plan::KIND {
+        return Ok(None);
+    }
+    let saved: SavedPlan = serde_json::from_value(value).map_err(|e| {
+        format!(
+            "{} is not a plan this version can apply: {e}",
+            path.display()
+        )
+    })?;
+    let saved_at: jiff::Timestamp = saved
+        .saved_at
+        .parse()
+        .map_err(|e| format!("{}: `saved_at` is not a time: {e}", path.display()))?;
+    let age = jiff::Timestamp::now().duration_since(saved_at);
+    let limit = jiff::SignedDuration::from_hours(max_age_hours as i64);
+    if age > limit {
+        return Err(format!(
+            "the plan {} was saved {} hours ago, more than --max-plan-age {max_age_hours}; make a new plan with `offboard plan --out`",
+            path.display(),
+            age.as_hours()
+        ));
+    }
+    Ok(Some(saved))
 }
 
 /// Validates the manifest (printing its diagnostics); the manifest and its hash.
@@ -59,7 +93,7 @@ pub fn checked_manifest(path: &Path) -> Option<(Manifest, String)> {
 
 /// The sha256 of the manifest file and of the leavers it resolves to (so an edit
 /// of a `leavers_csv` file it points to counts as another manifest too).
-fn manifest_hash(path: &Path, manifest: &Manifest) -> String {
+pub fn manifest_hash(path: &Path, manifest: &Manifest) -> String {
     let mut hasher = Sha256::new();
     hasher.update(std::fs::read(path).unwrap_or_default());
     for l in &manifest.leavers {
@@ -113,7 +147,8 @@ fn say_error(err: &PlanError) {
 /// Runs one `apply` session and returns the exit code.
 pub async fn apply_manifest(apply: Apply) -> u8 {
     let pacer = Arc::new(Pacer::new(&apply.pacer));
-    let depth = if apply.confirm {
+    // A saved plan is compared with the portal as `plan` saw it: read as much.
+    let depth = if apply.confirm || apply.saved.is_some() {
         Depth::Plan
     } else {
         Depth::Lockout
@@ -193,6 +228,37 @@ pub async fn apply_manifest(apply: Apply) -> u8 {
         }
         None => plan,
     };
+    let mut plan = plan;
+    if let Some(saved) = &apply.saved {
+        if saved.plan.portal != plan.portal {
+            say!(
+                "error: the plan was made for {}, not {}; nothing was sent",
+                saved.plan.portal,
+                plan.portal
+            );
+            return exit::INVALID;
+        }
+        // Leavers this run changed already differ from the plan because of it.
+        let worked: std::collections::HashSet<String> = earlier
+            .iter()
+            .flat_map(|replay| &replay.records)
+            .filter_map(|r| match r {
+                Record::Intent { leaver, .. } | Record::Outcome { leaver, .. } => {
+                    Some(leaver.clone())
+                }
+                _ => None,
+            })
+            .collect();
+        let now = crate::plan::relied_on(&apply.manifest, &observed);
+        let drifted = crate::plan::mark_drifted(&mut plan, saved, &now, |l| worked.contains(l));
+        if drifted > 0 {
+            say!(
+                "warning: {drifted} leaver{} drifted: the portal changed since the plan was saved; they are left alone (the report says what changed)",
+                if drifted == 1 { "" } else { "s" }
+            );
+        }
+    }
+    let plan = plan;
     if !apply.confirm {
         eprint!("{}", crate::report::plan::header(&plan));
     }
@@ -384,7 +450,11 @@ pub async fn apply_manifest(apply: Apply) -> u8 {
         exit::PORTAL
     } else if session.interrupted {
         stopped_by.load(Ordering::Relaxed)
-    } else if report.run.totals.failed > 0 || report.run.totals.invalid > 0 || session.failed > 0 {
+    } else if report.run.totals.failed > 0
+        || report.run.totals.invalid > 0
+        || report.run.totals.drifted > 0
+        || session.failed > 0
+    {
         exit::FAILED
     } else {
         exit::SUCCESS

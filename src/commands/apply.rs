@@ -1,18 +1,41 @@
 //! `offboard apply MANIFEST`: the command line read into an [`Apply`] session, run.
 
 use std::io::IsTerminal;
+use std::path::PathBuf;
 
 use crate::cli::ApplyArgs;
 use crate::executor::PacerConfig;
 use crate::exit;
 use crate::session::{
-    Apply, apply_manifest, checked_manifest, default_concurrency, default_run_dir,
+    Apply, apply_manifest, checked_manifest, default_concurrency, default_run_dir, saved_plan,
 };
 
 pub fn run(args: &ApplyArgs) -> u8 {
-    let Some((manifest, manifest_sha256)) = checked_manifest(&args.manifest) else {
+    let saved = match saved_plan(&args.manifest, args.max_plan_age) {
+        Ok(saved) => saved,
+        Err(message) => {
+            say!("error: {message}");
+            return exit::INVALID;
+        }
+    };
+    // A saved plan names its manifest, which may not have changed since.
+    let manifest_path = saved
+        .as_ref()
+        .map_or_else(|| args.manifest.clone(), |s| PathBuf::from(&s.manifest));
+    let Some((manifest, manifest_sha256)) = checked_manifest(&manifest_path) else {
         return exit::INVALID;
     };
+    if let Some(saved) = &saved
+        && saved.manifest_sha256 != manifest_sha256
+    {
+        say!(
+            "error: {} changed since the plan {} was saved; nothing was sent",
+            manifest_path.display(),
+            args.manifest.display()
+        );
+        eprintln!("hint: make a new plan with `offboard plan --out` and review it");
+        return exit::INVALID;
+    }
     let Some((client, protect)) = crate::setup::portal_client(
         args.portal.as_deref(),
         args.api_key_file.as_deref(),
@@ -30,8 +53,8 @@ pub fn run(args: &ApplyArgs) -> u8 {
         run_dir: args
             .run_dir
             .clone()
-            .unwrap_or_else(|| default_run_dir(&args.manifest)),
-        manifest_path: args.manifest.clone(),
+            .unwrap_or_else(|| default_run_dir(&manifest_path)),
+        manifest_path,
         manifest,
         manifest_sha256,
         client,
@@ -52,6 +75,7 @@ pub fn run(args: &ApplyArgs) -> u8 {
             ..PacerConfig::default()
         },
         terminal: std::io::stderr().is_terminal(),
+        saved,
     };
     let Some(runtime) = crate::setup::runtime(true) else {
         return exit::FAILED;

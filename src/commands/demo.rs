@@ -114,6 +114,7 @@ async fn demo(args: &DemoArgs) -> u8 {
         concurrency: 15,
         pacer: PacerConfig::default(),
         terminal: std::io::IsTerminal::is_terminal(&std::io::stderr()),
+        saved: None,
     })
     .await;
     sim.shutdown().await;

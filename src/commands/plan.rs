@@ -8,7 +8,7 @@ use crate::executor::{Pacer, PacerConfig};
 use crate::exit;
 use crate::manifest::Diagnostic;
 use crate::observe::{Depth, observe};
-use crate::plan::{Outcome, Plan, plan};
+use crate::plan::{KIND, Outcome, Plan, SavedPlan, plan, relied_on};
 use crate::report::plan as plan_report;
 
 pub fn run(args: &PlanArgs) -> u8 {
@@ -57,6 +57,27 @@ pub fn run(args: &PlanArgs) -> u8 {
             }
         };
     let plan = plan(&manifest, &observed);
+    if let Some(out) = &args.out {
+        let saved = SavedPlan {
+            kind: KIND.to_owned(),
+            saved_at: crate::journal::now(),
+            manifest: args.manifest.display().to_string(),
+            manifest_sha256: crate::session::manifest_hash(&args.manifest, &manifest),
+            relies_on: relied_on(&manifest, &observed),
+            plan: plan.clone(),
+        };
+        let mut text = serde_json::to_string_pretty(&saved).expect("a plan is JSON");
+        text.push('\n');
+        if let Err(err) = crate::run_dir::write_atomically(out, text.as_bytes()) {
+            say!("error: cannot save the plan to {}: {err}", out.display());
+            return exit::FAILED;
+        }
+        say!(
+            "plan saved to {}: `offboard apply {}` applies exactly this plan (within --max-plan-age, 24 hours by default)",
+            out.display(),
+            out.display()
+        );
+    }
     let text = match args.format {
         crate::cli::PlanFormat::Human => plan_report::human(&plan),
         crate::cli::PlanFormat::Json => plan_report::json(&plan),

@@ -11,6 +11,7 @@ pub fn run(args: &SchemaArgs) -> u8 {
         SchemaName::Manifest => manifest::manifest_schema_text(),
         SchemaName::Plan => crate::plan::plan_schema_text(),
         SchemaName::Report => crate::report::run::report_schema_text(),
+        SchemaName::SavedPlan => crate::plan::saved_plan_schema_text(),
     };
     match std::io::stdout().lock().write_all(text.as_bytes()) {
         Ok(()) => exit::SUCCESS,

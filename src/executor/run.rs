@@ -68,6 +68,7 @@ pub async fn execute(
             Outcome::Deferred => "deferred",
             Outcome::Protected => "protected",
             Outcome::Invalid => "invalid",
+            Outcome::Drifted => "drifted",
         };
         let todo: Vec<Step> = steps
             .iter()

@@ -8,10 +8,12 @@ use crate::manifest::{Leaver, Manifest, Step, UserRef};
 
 mod estimate;
 mod model;
+mod saved;
 mod workspace;
 
 use estimate::estimate;
 pub use model::*;
+pub use saved::*;
 pub use workspace::*;
 
 /// Builds the plan for every leaver of `manifest` from what was observed.
@@ -63,6 +65,7 @@ pub fn plan(manifest: &Manifest, observed: &Observed) -> Plan {
             Outcome::Deferred => summary.deferred += 1,
             Outcome::Protected => summary.protected += 1,
             Outcome::Invalid => summary.invalid += 1,
+            Outcome::Drifted => summary.drifted += 1,
         }
     }
     for l in &leavers {

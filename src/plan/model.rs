@@ -103,7 +103,7 @@ pub struct Observed {
 }
 
 /// What happens to a leaver as a whole.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     /// At least one step will change the portal.
@@ -116,10 +116,12 @@ pub enum Outcome {
     Protected,
     /// Something makes the leaver impossible to offboard as written.
     Invalid,
+    /// `apply PLAN`: the portal changed since the saved plan was made; nothing is done.
+    Drifted,
 }
 
 /// What happens in one step.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum StepStatus {
     WillChange,
@@ -130,7 +132,7 @@ pub enum StepStatus {
     Skipped,
 }
 
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, JsonSchema)]
 pub struct StepPlan {
     pub step: String,
     pub status: StepStatus,
@@ -139,7 +141,7 @@ pub struct StepPlan {
 }
 
 /// Whether the workspace is a room or a folder.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum WorkspaceKind {
     Room,
@@ -148,14 +150,14 @@ pub enum WorkspaceKind {
 }
 
 /// A user named for people: display name and id.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, JsonSchema)]
 pub struct Person {
     pub id: String,
     pub display_name: String,
 }
 
 /// How a workspace relates to its leaver, judged from portal state.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Relation {
     /// The leaver created it: what offboarding is for.
@@ -169,7 +171,7 @@ pub enum Relation {
 }
 
 /// One change to a room's access that archiving makes.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, JsonSchema)]
 pub struct MemberChange {
     /// User or group id.
     pub id: String,
@@ -187,7 +189,7 @@ pub struct MemberChange {
 /// More members than this losing access to a room is a warning, even when meant.
 pub const BLAST_RADIUS: usize = 5;
 
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, JsonSchema)]
 pub struct LeaverPlan {
     /// The leaver as the manifest names them.
     pub leaver: String,
@@ -210,13 +212,16 @@ pub struct LeaverPlan {
 }
 
 /// Totals over the batch, and what `apply` would cost.
-#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize, JsonSchema)]
 pub struct Summary {
     pub will_change: usize,
     pub unchanged: usize,
     pub deferred: usize,
     pub protected: usize,
     pub invalid: usize,
+    /// Leavers whose portal state changed since a saved plan (`apply PLAN` only).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub drifted: usize,
     /// Requests `apply` would send, roughly (reads, writes and polls).
     pub estimated_requests: u64,
     /// POST and PUT requests `apply` would send: what the daily budget counts.
@@ -225,7 +230,7 @@ pub struct Summary {
 }
 
 /// Who the key acts as.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, JsonSchema)]
 pub struct KeyUser {
     pub id: String,
     pub display_name: String,
@@ -235,7 +240,7 @@ pub struct KeyUser {
 }
 
 /// The whole plan (`offboard plan --format json`, `schemas/plan.schema.json`).
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, JsonSchema)]
 #[schemars(title = "offboard plan")]
 pub struct Plan {
     /// Plan format version.
@@ -248,6 +253,10 @@ pub struct Plan {
     pub summary: Summary,
     /// Things worth knowing that do not stop the plan.
     pub warnings: Vec<String>,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 pub(super) fn role_name(kind: UserKind) -> &'static str {

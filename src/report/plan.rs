@@ -17,6 +17,7 @@ fn outcome_name(outcome: Outcome) -> &'static str {
         Outcome::Deferred => "deferred",
         Outcome::Protected => "protected",
         Outcome::Invalid => "invalid",
+        Outcome::Drifted => "drifted",
     }
 }
 

@@ -65,6 +65,8 @@ pub struct Totals {
     pub protected: usize,
     pub invalid: usize,
     pub interrupted: usize,
+    /// `apply PLAN`: leavers whose portal state changed since the plan was saved.
+    pub drifted: usize,
 }
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
@@ -238,6 +240,7 @@ pub fn build(replay: &Replay) -> Option<RunReport> {
                 "deferred" => totals.deferred += 1,
                 "protected" => totals.protected += 1,
                 "invalid" => totals.invalid += 1,
+                "drifted" => totals.drifted += 1,
                 _ => totals.interrupted += 1,
             }
             Some(report)
@@ -277,7 +280,8 @@ fn leaver_report(mut state: LeaverState) -> Option<LeaverReport> {
                 status: Some(status),
                 detail,
             }) => (status, detail),
-            _ if class != "due" => ("skipped".to_owned(), Value::Null),
+            // A drifted leaver was due by the plan: their steps are not run.
+            _ if class != "due" && class != "drifted" => ("skipped".to_owned(), Value::Null),
             _ => ("not_run".to_owned(), Value::Null),
         };
         if status == "failed" && error.is_none() {
@@ -294,7 +298,7 @@ fn leaver_report(mut state: LeaverState) -> Option<LeaverReport> {
     }
     let find = |name: &str| steps.iter().find(|s| s.step == name);
     let outcome = match class {
-        "deferred" | "protected" | "invalid" => class.to_owned(),
+        "deferred" | "protected" | "invalid" | "drifted" => class.to_owned(),
         _ if steps.iter().any(|s| s.status == "failed") => "failed".into(),
         _ if steps.iter().any(|s| s.status == "not_run") => "interrupted".into(),
         // Collecting the audit trail and exporting change nothing on the portal.
@@ -352,6 +356,21 @@ pub fn summary(report: &RunReport, run_dir: &Path) -> String {
         "  leavers {}: done {}, unchanged {}, failed {}, deferred {}, protected {}, invalid {}, interrupted {}",
         t.leavers, t.done, t.unchanged, t.failed, t.deferred, t.protected, t.invalid, t.interrupted
     );
+    if t.drifted > 0 {
+        let _ = writeln!(
+            out,
+            "  drifted {} (the portal changed since the plan was saved; nothing done for them)",
+            t.drifted
+        );
+        for leaver in report.leavers.iter().filter(|l| l.outcome == "drifted") {
+            let _ = writeln!(
+                out,
+                "  drifted: {}: {}",
+                leaver.leaver,
+                leaver.reason.as_deref().unwrap_or_default()
+            );
+        }
+    }
     let _ = writeln!(
         out,
         "  requests {} (writes {}), retries {}, rate-limited {}",

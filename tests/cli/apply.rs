@@ -178,7 +178,7 @@ pub(crate) fn shares(folder: &Value) -> Vec<(String, u64)> {
     shares
 }
 
-const DEMO_MANIFEST: &str = "\
+pub(crate) const DEMO_MANIFEST: &str = "\
 version: 1
 defaults:
   archive_owner: it.archive@example.com

@@ -19,6 +19,8 @@ mod layering;
 #[cfg(feature = "sim")]
 mod plan;
 mod reach;
+#[cfg(feature = "sim")]
+mod saved;
 mod schema;
 #[cfg(feature = "sim")]
 mod sim;

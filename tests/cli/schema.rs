@@ -4,14 +4,7 @@ use crate::support::{offboard_in, repo};
 
 #[test]
 fn committed_manifest_schema_matches_the_types() {
-    let run = offboard_in(&repo(), &["schema"]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    let committed = std::fs::read_to_string(repo().join("schemas/manifest.schema.json"))
-        .expect("schemas/manifest.schema.json exists");
-    assert!(
-        run.stdout == committed,
-        "schemas/manifest.schema.json is out of date: run `cargo run -- schema > schemas/manifest.schema.json`"
-    );
+    committed_schema_matches("manifest");
 }
 
 #[test]
@@ -37,24 +30,27 @@ fn every_leaver_field_is_described_for_editors() {
 
 #[test]
 fn committed_plan_schema_matches_the_types() {
-    let run = offboard_in(&repo(), &["schema", "plan"]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    let committed = std::fs::read_to_string(repo().join("schemas/plan.schema.json"))
-        .expect("schemas/plan.schema.json exists");
-    assert!(
-        run.stdout == committed,
-        "schemas/plan.schema.json is out of date: run `cargo run -- schema plan > schemas/plan.schema.json`"
-    );
+    committed_schema_matches("plan");
 }
 
 #[test]
 fn committed_report_schema_matches_the_types() {
-    let run = offboard_in(&repo(), &["schema", "report"]);
+    committed_schema_matches("report");
+}
+
+#[test]
+fn committed_saved_plan_schema_matches_the_types() {
+    committed_schema_matches("saved-plan");
+}
+
+/// `offboard schema NAME` prints what `schemas/NAME.schema.json` holds.
+fn committed_schema_matches(name: &str) {
+    let run = offboard_in(&repo(), &["schema", name]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    let committed = std::fs::read_to_string(repo().join("schemas/report.schema.json"))
-        .expect("schemas/report.schema.json exists");
+    let path = format!("schemas/{name}.schema.json");
+    let committed = std::fs::read_to_string(repo().join(&path)).expect("the schema is committed");
     assert!(
         run.stdout == committed,
-        "schemas/report.schema.json is out of date: run `cargo run -- schema report > schemas/report.schema.json`"
+        "{path} is out of date: run `cargo run -- schema {name} > {path}`"
     );
 }
