@@ -102,6 +102,9 @@ pub struct ReportArgs {
     /// A run directory of `offboard apply`.
     #[arg(value_name = "RUN_DIR")]
     pub run_dir: PathBuf,
+    /// How to print the summary (report.csv and report.json are written either way).
+    #[arg(long, value_enum, default_value_t = ReportFormat::Human)]
+    pub format: ReportFormat,
 }
 
 /// `offboard demo`: starts the simulator with the demo company, shows the plan for
@@ -164,6 +167,16 @@ pub enum PlanFormat {
     Human,
     /// JSON described by `schemas/plan.schema.json`.
     Json,
+    /// A compact Markdown summary, for a pull request comment or `$GITHUB_STEP_SUMMARY`.
+    Markdown,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    /// The summary, as `apply` prints it.
+    Human,
+    /// A compact Markdown summary, for a pull request comment or `$GITHUB_STEP_SUMMARY`.
+    Markdown,
 }
 
 #[derive(Debug, clap::Args)]

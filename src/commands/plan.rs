@@ -81,6 +81,7 @@ pub fn run(args: &PlanArgs) -> u8 {
     let text = match args.format {
         crate::cli::PlanFormat::Human => plan_report::human(&plan),
         crate::cli::PlanFormat::Json => plan_report::json(&plan),
+        crate::cli::PlanFormat::Markdown => crate::report::markdown::plan(&plan),
     };
     if std::io::stdout().lock().write_all(text.as_bytes()).is_err() {
         return exit::FAILED;

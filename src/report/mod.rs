@@ -4,6 +4,7 @@
 
 pub mod diagnostics;
 pub mod excerpt;
+pub mod markdown;
 pub mod plan;
 pub mod progress;
 pub mod run;

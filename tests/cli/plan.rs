@@ -104,6 +104,25 @@ async fn every_outcome_with_the_owners_key() {
     assert_eq!(writes(&sim), Vec::<String>::new(), "plan only reads");
 }
 
+/// The same plan as Markdown, for a pull request comment.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_outcome_as_markdown() {
+    let sim = portal().await;
+    let run = plan(
+        &sim,
+        OWNER,
+        &[
+            "tests/fixtures/plan/all-outcomes.yaml",
+            "--protect",
+            "plain@example.com",
+            "--format",
+            "markdown",
+        ],
+    )
+    .await;
+    insta::assert_snapshot!(stable(&run, &sim));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_invalid_reason() {
     let sim = portal().await;

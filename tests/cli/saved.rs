@@ -126,6 +126,31 @@ async fn a_saved_plan_is_applied_and_a_leaver_changed_since_is_left_alone_as_dri
         leaver(&report, "carla.mendes@example.com")["outcome"],
         "done"
     );
+    // The run as Markdown for the pull request: counts, the table, the drifted leaver.
+    let markdown = Command::new(env!("CARGO_BIN_EXE_offboard"))
+        .args(["report", run_dir.to_str().unwrap(), "--format", "markdown"])
+        .output()
+        .unwrap();
+    assert!(markdown.status.success());
+    let text = String::from_utf8(markdown.stdout).unwrap();
+    insta::assert_snapshot!(redact_counts(
+        &text.replace(&sim.url(), "http://127.0.0.1:PORT")
+    ));
+}
+
+/// The request counts of a run (they vary with scheduling) as `N`.
+fn redact_counts(text: &str) -> String {
+    text.lines()
+        .map(|line| match line.find(" requests (") {
+            Some(at) => {
+                let start = line[..at].rfind(' ').map_or(0, |i| i + 1);
+                let end = line[at..].find(" writes)").map_or(line.len(), |i| at + i);
+                format!("{}N requests (N{}", &line[..start], &line[end..])
+            }
+            None => line.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 fn saved_parent(saved: &Value, leaver: &str) -> Value {
