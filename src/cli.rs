@@ -206,7 +206,7 @@ pub struct SimArgs {
     /// Address to listen on (port 0 picks a free port).
     #[arg(long, default_value = "127.0.0.1:0", value_name = "ADDR")]
     pub listen: std::net::SocketAddr,
-    /// Portal fixture (YAML); default: the built-in demo company (manifests/demo-portal.yaml).
+    /// Portal fixture (YAML); default: the built-in demo company (crates/docspace-sim/fixtures/demo-portal.yaml).
     #[arg(long, value_name = "FILE", conflicts_with = "synthetic")]
     pub fixture: Option<PathBuf>,
     /// Build a synthetic portal with N leavers instead of a fixture.

@@ -12,8 +12,8 @@ use serde_json::Value;
 use crate::support::{Run, repo};
 
 pub(crate) async fn demo_portal(config: Config) -> SimHandle {
-    let text = std::fs::read_to_string(repo().join("manifests/demo-portal.yaml")).unwrap();
-    let fixture = Fixture::from_yaml(&text).expect("demo fixture");
+    let text = docspace_sim::DEMO_PORTAL;
+    let fixture = Fixture::from_yaml(text).expect("demo fixture");
     spawn(config, &Source::Fixture(Box::new(fixture)))
         .await
         .expect("simulator")

@@ -5,7 +5,7 @@
 use docspace_sim::{Fixture, Source, spawn};
 
 use crate::apply::{apply, quick, write_manifest, yes};
-use crate::support::{Run, repo};
+use crate::support::Run;
 
 /// Raw control characters a terminal acts on: ESC, BEL, CR, backspace, a C1 CSI and a
 /// right-to-left override.
@@ -46,7 +46,7 @@ async fn plan_table(sim: &docspace_sim::SimHandle, manifest: &std::path::Path) -
 /// every plan and apply header) and of Carla (report.csv), and in the title of the
 /// Sales room (quoted by the reason Dmitri cannot be offboarded with it).
 async fn hostile_portal() -> docspace_sim::SimHandle {
-    let text = std::fs::read_to_string(repo().join("manifests/demo-portal.yaml")).unwrap();
+    let text = docspace_sim::DEMO_PORTAL.to_owned();
     let edited = text
         .replacen(
             "first_name: Margit,",

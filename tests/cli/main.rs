@@ -26,3 +26,4 @@ mod schema;
 mod sim;
 mod support;
 mod validate;
+mod workflows;

@@ -57,9 +57,9 @@ impl Source {
     }
 }
 
-/// The demo company (`manifests/demo-portal.yaml`), built in so `offboard sim` and
+/// The demo company (`crates/docspace-sim/fixtures/demo-portal.yaml`), built in so `offboard sim` and
 /// `offboard demo` need no files.
-pub const DEMO_PORTAL: &str = include_str!("../../../manifests/demo-portal.yaml");
+pub const DEMO_PORTAL: &str = include_str!("../fixtures/demo-portal.yaml");
 
 /// A running simulator.
 pub struct SimHandle {
