@@ -42,11 +42,7 @@ pub(super) fn across_leavers(
                 Diagnostic::error(
                     "duplicate-user",
                     leaver.sites.user.clone(),
-                    format!(
-                        "`{}` is listed twice (first as leaver {})",
-                        leaver.user,
-                        first.index + 1
-                    ),
+                    format!("`{}` is listed twice ({})", leaver.user, named(first, true)),
                 )
                 .with_pointer(leaver.pointer("user", false))
                 .with_related(first.sites.user.clone(), "first listed here")
@@ -61,10 +57,10 @@ pub(super) fn across_leavers(
                     "shared-workspace",
                     leaver.sites.workspace.clone(),
                     format!(
-                        "workspace {} is also the workspace of `{}` (leaver {})",
+                        "workspace {} is also the workspace of `{}` ({})",
                         leaver.workspace,
                         first.user,
-                        first.index + 1
+                        named(first, false)
                     ),
                 )
                 .with_pointer(leaver.pointer("workspace", false))
@@ -125,9 +121,9 @@ pub(super) fn across_leavers(
                     "archive-owner-is-leaver",
                     owner_site.location.clone(),
                     format!(
-                        "archive owner `{}` is a leaver in this manifest (leaver {})",
+                        "archive owner `{}` is a leaver in this manifest ({})",
                         leaver.archive_owner,
-                        other.index + 1
+                        named(other, false)
                     ),
                 )
                 .with_pointer(&owner_pointer)
@@ -184,5 +180,16 @@ pub(super) fn across_leavers(
                 .with_pointer(&pointer),
             );
         }
+    }
+}
+
+/// How a message names another leaver: by its row in a CSV file (`row 2`), by its
+/// number elsewhere (`leaver 1`); `first` words it as the first of two.
+fn named(leaver: &Leaver, first: bool) -> String {
+    match (leaver.sites.entry.cell(), first) {
+        (Some(cell), true) => format!("first in row {}", cell.row),
+        (Some(cell), false) => format!("row {}", cell.row),
+        (None, true) => format!("first as leaver {}", leaver.index + 1),
+        (None, false) => format!("leaver {}", leaver.index + 1),
     }
 }

@@ -4,9 +4,12 @@
 //! always names a file; when the problem has a place it also carries the byte span,
 //! the 1-based line and column (in characters) and the JSON pointer of the field
 //! (`/leavers/3/user`), so the renderers in `report::diagnostics` can print it as a
-//! snippet, as JSON or as a GitHub workflow command.
+//! snippet, as JSON or as a GitHub workflow command. A place in a CSV file is also
+//! named by row and column ([`Location::cell`]).
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
+
+use super::table::{Cell, Table};
 
 /// How bad a problem is. Errors make the manifest invalid; warnings do not.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
@@ -24,6 +27,8 @@ pub struct SourceFile {
     /// The decoded text (BOM removed). Empty when the file could not be read or decoded.
     pub text: String,
     line_starts: Vec<usize>,
+    /// Rows and columns, for a file read as CSV.
+    table: OnceLock<Table>,
 }
 
 impl SourceFile {
@@ -36,7 +41,15 @@ impl SourceFile {
             name: name.into(),
             text,
             line_starts,
+            table: OnceLock::new(),
         })
+    }
+
+    /// Makes places in this file nameable by row and column: set once, by the CSV
+    /// reader.
+    pub fn set_table(&self, table: Table) {
+        // A file is read as CSV once; a second table would name the same places.
+        let _ = self.table.set(table);
     }
 
     /// The place of a byte offset: 1-based line and 1-based column counted in characters.
@@ -155,6 +168,14 @@ impl Location {
 
     pub fn place(&self) -> Option<Place> {
         self.span.map(|span| self.source.place(span.offset))
+    }
+
+    /// The row and column of a place in a CSV file (`row 3, column Workspace`); `None`
+    /// in any other file, or with no place.
+    pub fn cell(&self) -> Option<Cell<'_>> {
+        let span = self.span?;
+        let table = self.source.table.get()?;
+        Some(table.cell(self.source.text.as_bytes(), span.offset, span.len))
     }
 }
 

@@ -5,7 +5,8 @@
 //! every problem of every layer is reported, each with its file, line, column and
 //! field pointer:
 //!
-//! 1. syntax: YAML or CSV parsing (`yaml.rs`, `csv.rs`), spans kept;
+//! 1. syntax: YAML or CSV parsing (`yaml.rs`, `csv.rs`), spans kept (and in CSV, rows
+//!    and columns: `table.rs`);
 //! 2. schema: each leaver, and the document around them, against the JSON Schema
 //!    generated from `model.rs` (`schema.rs`);
 //! 3. meaning: defaults merged, then checks across leavers (`checks.rs`).
@@ -22,6 +23,7 @@ pub mod diagnostic;
 mod load;
 mod model;
 mod schema;
+mod table;
 mod yaml;
 
 pub use check::{ReadCsv, check, decode};
@@ -30,6 +32,7 @@ pub use diagnostic::{Diagnostic, Location, Severity, SourceFile};
 pub use load::load;
 pub use model::{Step, UserRef};
 pub use schema::{manifest_schema, manifest_schema_text, sorted_json_text};
+pub use table::Cell;
 
 #[cfg(test)]
 mod tests;

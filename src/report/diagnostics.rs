@@ -21,9 +21,11 @@ use crate::text::visible;
 pub enum DiagnosticFormat {
     /// A source snippet for each problem (to stderr).
     Human,
-    /// A JSON array of objects: file, line, column, pointer, severity, code, message.
+    /// A JSON array of objects: file, line, column, pointer, severity, code, message
+    /// (in a CSV file also row and column_name).
     Json,
-    /// GitHub Actions workflow commands (`::error file=…,line=…,col=…::…`).
+    /// GitHub Actions workflow commands (`::error file=…,line=…,col=…::…`; in a CSV
+    /// file the message starts with the row and column).
     Github,
 }
 
@@ -103,6 +105,12 @@ struct JsonDiagnostic<'a> {
     line: Option<usize>,
     column: Option<usize>,
     pointer: &'a str,
+    /// In a CSV file: the row as a spreadsheet numbers it (the header is row 1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    row: Option<usize>,
+    /// In a CSV file, for a place in one cell: the column's name as the header writes it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    column_name: Option<&'a str>,
     severity: Severity,
     code: &'a str,
     message: &'a str,
@@ -116,11 +124,14 @@ pub fn json<'a>(diagnostics: impl IntoIterator<Item = &'a Diagnostic>) -> String
         .into_iter()
         .map(|d| {
             let place = d.location.place();
+            let cell = d.location.cell();
             JsonDiagnostic {
                 file: &d.location.source.name,
                 line: place.map(|p| p.line),
                 column: place.map(|p| p.column),
                 pointer: &d.pointer,
+                row: cell.map(|c| c.row),
+                column_name: cell.and_then(|c| c.column),
                 severity: d.severity,
                 code: d.code,
                 message: &d.message,
@@ -150,7 +161,10 @@ pub fn github(diagnostic: &Diagnostic) -> String {
         let _ = write!(properties, ",line={},col={}", place.line, place.column);
     }
     let _ = write!(properties, ",title={}", escape_property(diagnostic.code));
-    let mut message = diagnostic.message.clone();
+    let mut message = match diagnostic.location.cell() {
+        Some(cell) => format!("{cell}: {}", diagnostic.message),
+        None => diagnostic.message.clone(),
+    };
     if let Some(help) = &diagnostic.help {
         let _ = write!(message, "\nhelp: {help}");
     }
@@ -186,14 +200,17 @@ struct Renderable<'a> {
 impl<'a> Renderable<'a> {
     fn new(diagnostic: &'a Diagnostic) -> Self {
         let source = &diagnostic.location.source;
-        let place_of =
-            |related: &crate::manifest::diagnostic::Related| match related.location.place() {
-                Some(p) => format!(
-                    "{}: {}:{}:{}",
-                    related.label, related.location.source.name, p.line, p.column
-                ),
-                None => format!("{}: {}", related.label, related.location.source.name),
-            };
+        let place_of = |related: &crate::manifest::diagnostic::Related| {
+            let location = &related.location;
+            let mut note = format!("{}: {}", related.label, location.source.name);
+            if let Some(p) = location.place() {
+                let _ = write!(note, ":{}:{}", p.line, p.column);
+            }
+            if let Some(cell) = location.cell() {
+                let _ = write!(note, " ({cell})");
+            }
+            note
+        };
         let mut notes = Vec::new();
         let mut excerpt = None;
         let mut labels = Vec::new();
@@ -287,9 +304,12 @@ impl miette::Diagnostic for Renderable<'_> {
     }
 }
 
-/// The short label under the snippet: the field pointer, or "here".
+/// The short label under the snippet: the row and column in a CSV file, the field
+/// pointer elsewhere, or "here".
 fn label_for(diagnostic: &Diagnostic) -> String {
-    if diagnostic.pointer.is_empty() {
+    if let Some(cell) = diagnostic.location.cell() {
+        visible(&cell.to_string()).into_owned()
+    } else if diagnostic.pointer.is_empty() {
         "here".into()
     } else {
         visible(&crate::text::cut(&diagnostic.pointer, LABEL_CHARS)).into_owned()

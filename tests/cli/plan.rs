@@ -206,6 +206,33 @@ async fn detailed_exit_codes_follow_terraform() {
     );
 }
 
+/// The `;` file a European Excel saves (BOM, CRLF, capitalised headers, a quoted
+/// `;` in a cell) plans as its `,` twin.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_semicolon_csv_plans_like_its_comma_twin() {
+    let sim = portal().await;
+    let dir = tempfile::tempdir().unwrap();
+    let commas = write(
+        dir.path(),
+        "commas.csv",
+        "user,workspace,archive_folder,archive_owner,hr_group,steps\n\
+         leaver@example.com,100,500,keeper@example.com,HR,\n\
+         folks@example.com,210,500,keeper@example.com,HR,\"disable;revoke_keys;reassign;archive\"\n",
+    );
+    let excel = write(
+        dir.path(),
+        "excel.csv",
+        "\u{feff}User;Workspace;Archive_Folder;Archive_Owner;HR_Group;Steps\r\n\
+         leaver@example.com;100;500;keeper@example.com;HR;\r\n\
+         folks@example.com;210;500;keeper@example.com;HR;\"disable;revoke_keys;reassign;archive\"\r\n",
+    );
+    let twin = plan(&sim, OWNER, &[&commas]).await;
+    assert_eq!(twin.code, 0, "{}", twin.transcript());
+    assert!(twin.stdout.contains("2 will change"), "{}", twin.stdout);
+    let run = plan(&sim, OWNER, &[&excel]).await;
+    assert_eq!(run.transcript(), twin.transcript());
+}
+
 fn write(dir: &Path, name: &str, text: &str) -> String {
     let path = dir.join(name);
     std::fs::write(&path, text).unwrap();

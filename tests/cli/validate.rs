@@ -48,6 +48,7 @@ fixture! {
     yaml_leavers_csv_absolute_path: "yaml/csv-absolute.yaml",
     yaml_leavers_csv_dotdot_that_stays_inside: "yaml/csv-dotdot-inside.yaml",
     yaml_leavers_csv_with_cross_row_errors: "yaml/csv-errors.yaml",
+    yaml_leavers_csv_with_semicolons: "yaml/csv-semicolon.yaml",
     csv_valid_with_every_column: "csv/valid.csv",
     csv_bom_crlf_blanks_and_quoted_newlines: "csv/bom-crlf-quoted.csv",
     csv_wrong_types_formats_and_ranges: "csv/types.csv",
@@ -60,6 +61,68 @@ fixture! {
     csv_empty_file: "csv/empty.csv",
     csv_invalid_utf8: "csv/invalid-utf8.csv",
     csv_crlf_and_blank_lines_place_errors_right: "csv/crlf-errors.csv",
+    csv_semicolons_bom_crlf_and_capitals_as_excel_writes_them: "csv/semicolon-excel.csv",
+    csv_duplicate_column_in_another_case: "csv/duplicate-column-case.csv",
+    csv_mixed_delimiters_in_the_header: "csv/mixed-delimiters.csv",
+    csv_errors_name_row_and_column: "csv/excel-errors.csv",
+}
+
+/// A CSV problem names its row as a spreadsheet numbers it (the header is row 1, a
+/// quoted line break stays in its row) and its column as the header writes it, in
+/// every format.
+#[test]
+fn csv_diagnostics_name_row_and_column_in_every_format() {
+    let file = "csv/excel-errors.csv";
+    let human = offboard(&["validate", file]);
+    assert!(
+        human.stderr.contains("row 3, column Workspace"),
+        "{}",
+        human.stderr
+    );
+
+    let json = offboard(&["validate", "--format", "json", file]);
+    let items: Vec<serde_json::Value> = serde_json::from_str(&json.stdout).expect("JSON");
+    let places: Vec<_> = items
+        .iter()
+        .map(|item| {
+            (
+                item["code"].as_str().unwrap(),
+                item["line"].as_u64().unwrap(),
+                item["row"].as_u64(),
+                item["column_name"].as_str(),
+                item["pointer"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        places,
+        vec![
+            (
+                "wrong-type",
+                4,
+                Some(3),
+                Some("Workspace"),
+                "/leavers/1/workspace"
+            ),
+            (
+                "duplicate-user",
+                5,
+                Some(4),
+                Some("User"),
+                "/leavers/2/user"
+            ),
+        ]
+    );
+
+    let github = offboard(&["validate", "--format", "github", file]);
+    assert!(
+        github
+            .stdout
+            .contains("line=4,col=19,title=wrong-type::row 3, column Workspace: "),
+        "{}",
+        github.stdout
+    );
+    insta::assert_snapshot!(format!("{}\n{}", json.transcript(), github.transcript()));
 }
 
 #[test]

@@ -512,6 +512,16 @@ fn check_accepted(manifest: &Manifest, names: &[&str]) {
         );
         assert!(leaver.workspace >= 1, "{who}: workspace id");
         let sites = &leaver.sites;
+        // In a CSV file the same places are named by the column the header gives them.
+        for (field, location) in [("user", &sites.user), ("workspace", &sites.workspace)] {
+            if let Some(cell) = location.cell() {
+                assert!(
+                    cell.column
+                        .is_some_and(|name| name.eq_ignore_ascii_case(field)),
+                    "{who}: the {field} cell is named {cell}"
+                );
+            }
+        }
         for (field, location) in [
             ("entry", Some(&sites.entry)),
             ("user", Some(&sites.user)),
