@@ -58,7 +58,7 @@ pub fn run(args: &PlanArgs) -> u8 {
         };
     let plan = plan(&manifest, &observed);
     let text = match args.format {
-        crate::cli::PlanFormat::Human => plan_report::human(&plan),
+        crate::cli::PlanFormat::Human => plan_report::human(&plan, crate::color::stdout()),
         crate::cli::PlanFormat::Json => plan_report::json(&plan),
     };
     if std::io::stdout().lock().write_all(text.as_bytes()).is_err() {

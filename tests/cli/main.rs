@@ -23,4 +23,5 @@ mod schema;
 #[cfg(feature = "sim")]
 mod sim;
 mod support;
+mod tools;
 mod validate;
