@@ -66,6 +66,11 @@ fn man_out_dir_writes_a_page_per_command() {
             "{page}"
         );
     }
+    let plan = std::fs::read_to_string(pages.join("offboard-plan.1")).unwrap();
+    assert!(
+        plan.contains("DOCSPACE_URL"),
+        "the variables flags read: {plan}"
+    );
     assert!(pages.join("offboard.1").is_file());
     assert!(!pages.join("offboard-help.1").exists());
 }
