@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+use crate::color::ColorChoice;
 use crate::report::diagnostics::DiagnosticFormat;
 
 /// Offboard leavers in bulk on an ONLYOFFICE DocSpace portal.
@@ -15,6 +16,9 @@ pub struct Cli {
     /// Largest manifest, `leavers_csv` or key file read, in MiB.
     #[arg(long, global = true, value_name = "MIB", default_value_t = crate::input::DEFAULT_MAX_MIB)]
     pub max_input_mib: u64,
+    /// When to colour what is meant for people (never JSON or report files).
+    #[arg(long, global = true, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
 }
 
 #[derive(Debug, Subcommand)]
@@ -35,6 +39,25 @@ pub enum Command {
     /// Offboard the example leavers of a simulated demo company: no set-up needed.
     #[cfg(feature = "sim")]
     Demo(DemoArgs),
+    /// Print the completion script of a shell (bash, zsh, fish, powershell, elvish).
+    Completions(CompletionsArgs),
+    /// Print the man page (roff), or write one per command with --out-dir.
+    Man(ManArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ManArgs {
+    /// Write offboard.1 and a page per command (offboard-plan.1, …) into DIR instead,
+    /// e.g. ~/.local/share/man/man1.
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum, value_name = "SHELL")]
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Debug, clap::Args)]

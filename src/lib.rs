@@ -16,6 +16,7 @@ macro_rules! say {
 }
 
 pub mod cli;
+pub mod color;
 pub mod commands;
 pub mod docspace;
 pub mod executor;

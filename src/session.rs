@@ -281,7 +281,7 @@ pub async fn apply_manifest(apply: Apply) -> u8 {
         say!("warning: {warning}");
     }
     if apply.confirm {
-        let text = crate::report::plan::human(&plan);
+        let text = crate::report::plan::human(&plan, crate::color::stderr());
         eprint!("{text}");
         eprint!(
             "Apply to {due} leaver{} on {}? [y/N] ",

@@ -91,7 +91,10 @@ async fn demo(args: &DemoArgs) -> u8 {
     {
         Ok(observed) => {
             let plan = crate::plan::plan(&manifest, &observed);
-            print!("{}", crate::report::plan::human(&plan));
+            print!(
+                "{}",
+                crate::report::plan::human(&plan, crate::color::stdout())
+            );
             println!();
         }
         Err(err) => {

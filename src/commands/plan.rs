@@ -79,7 +79,7 @@ pub fn run(args: &PlanArgs) -> u8 {
         );
     }
     let text = match args.format {
-        crate::cli::PlanFormat::Human => plan_report::human(&plan),
+        crate::cli::PlanFormat::Human => plan_report::human(&plan, crate::color::stdout()),
         crate::cli::PlanFormat::Json => plan_report::json(&plan),
         crate::cli::PlanFormat::Markdown => crate::report::markdown::plan(&plan),
     };

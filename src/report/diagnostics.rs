@@ -319,16 +319,12 @@ fn label_for(diagnostic: &Diagnostic) -> String {
 /// Characters of a pointer shown as a label (a pointer names a key as written).
 const LABEL_CHARS: usize = 100;
 
-/// Writes diagnostics as snippets to stderr (`out`): coloured on a terminal unless
-/// `NO_COLOR` is set, plain otherwise.
+/// Writes diagnostics as snippets to stderr (`out`), coloured as `crate::color`
+/// decides for stderr.
 pub fn print(out: &mut impl std::io::Write, diagnostics: &[Diagnostic]) -> std::io::Result<()> {
-    let style = if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
-        Style {
-            color: std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
-            ..Style::plain()
-        }
-    } else {
-        Style::plain()
+    let style = Style {
+        color: crate::color::stderr(),
+        ..Style::plain()
     };
     for diagnostic in diagnostics.iter().take(SHOWN) {
         out.write_all(human(diagnostic, style).as_bytes())?;

@@ -6,6 +6,7 @@
 
 use std::fmt::Write as _;
 
+use crate::color::{Paint, paint};
 use crate::text::{one_line, visible};
 
 use crate::plan::{LeaverPlan, MemberChange, Outcome, Plan, Relation, StepStatus, WorkspaceKind};
@@ -21,17 +22,33 @@ fn outcome_name(outcome: Outcome) -> &'static str {
     }
 }
 
-/// One line per leaver, then the summary.
-pub fn human(plan: &Plan) -> String {
+/// How an outcome is coloured in the table.
+fn outcome_paint(outcome: Outcome) -> Paint {
+    match outcome {
+        Outcome::WillChange => Paint::Yellow,
+        Outcome::Unchanged => Paint::Green,
+        Outcome::Deferred | Outcome::Protected => Paint::Cyan,
+        Outcome::Invalid | Outcome::Drifted => Paint::Red,
+    }
+}
+
+/// One line per leaver, then the summary; the outcomes coloured when `color`.
+///
+/// Every piece of text is escaped (`crate::text`) before the colours go in, and
+/// widths are measured without them.
+pub fn human(plan: &Plan, color: bool) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "Plan for {} as {} <{}> ({}), today {}",
-        plan.portal,
-        plan.key_user.display_name,
-        plan.key_user.email,
-        plan.key_user.role,
-        plan.today
+        "{}",
+        visible(&format!(
+            "Plan for {} as {} <{}> ({}), today {}",
+            plan.portal,
+            plan.key_user.display_name,
+            plan.key_user.email,
+            plan.key_user.role,
+            plan.today
+        ))
     );
     let _ = writeln!(out);
     let rows: Vec<[String; 4]> = plan
@@ -101,8 +118,14 @@ pub fn human(plan: &Plan) -> String {
     };
     let _ = writeln!(out, "{}", line(headers));
     let indent = " ".repeat(widths[0] + 2);
+    // Where the outcome starts in a row: after two padded cells of plain text.
+    let outcome_at = widths[0] + 2 + widths[1] + 2;
     for (r, l) in rows.iter().zip(&plan.leavers) {
-        let _ = writeln!(out, "{}", line([&r[0], &r[1], &r[2], &r[3]]));
+        let mut row = line([&r[0], &r[1], &r[2], &r[3]]);
+        if let Some((at, _)) = row.char_indices().nth(outcome_at).filter(|_| color) {
+            row.replace_range(at..at + r[2].len(), &paint(&r[2], outcome_paint(l.outcome)));
+        }
+        let _ = writeln!(out, "{row}");
         for detail in workspace_lines(l) {
             let _ = writeln!(out, "{indent}{}", one_line(&detail));
         }
@@ -120,9 +143,9 @@ pub fn human(plan: &Plan) -> String {
         s.estimated_requests, s.estimated_writes, s.daily_write_budget
     );
     for warning in &plan.warnings {
-        let _ = writeln!(out, "warning: {warning}");
+        let _ = writeln!(out, "warning: {}", visible(warning));
     }
-    visible(&out).into_owned()
+    out
 }
 
 /// What `apply --yes` says before it starts: where, as whom, and who is due.

@@ -9,7 +9,7 @@ use std::time::Duration;
 use docspace_sim::{Config, Faults, Fixture, SimHandle, Source, spawn};
 use serde_json::Value;
 
-use crate::support::{Run, repo};
+use crate::support::{Run, against, finish, repo};
 
 pub(crate) async fn demo_portal(config: Config) -> SimHandle {
     let text = docspace_sim::DEMO_PORTAL;
@@ -27,31 +27,12 @@ pub(crate) fn quick() -> Config {
 }
 
 pub(crate) fn command(sim: &SimHandle, args: &[&str]) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_offboard"));
-    command
-        .arg("apply")
-        .args(args)
-        .current_dir(repo())
-        .env("DOCSPACE_URL", sim.url())
-        .env("DOCSPACE_API_KEY", sim.owner_key())
-        .env("OFFBOARD_RATE_LIMIT_PER_MINUTE", "0")
-        .env("NO_COLOR", "1");
-    command
+    against(&sim.url(), sim.owner_key(), "apply", args)
 }
 
 /// Runs `offboard apply ARGS` against `sim` to its end.
 pub(crate) async fn apply(sim: &SimHandle, args: &[&str]) -> Run {
-    let mut command = command(sim, args);
-    tokio::task::spawn_blocking(move || {
-        let output = command.output().expect("offboard runs");
-        Run {
-            code: output.status.code().unwrap_or(-1),
-            stdout: String::from_utf8(output.stdout).expect("UTF-8"),
-            stderr: String::from_utf8(output.stderr).expect("UTF-8"),
-        }
-    })
-    .await
-    .expect("the run ends")
+    finish(command(sim, args)).await
 }
 
 /// report.json of a run directory, checked against schemas/report.schema.json.

@@ -5,7 +5,7 @@
 use docspace_sim::{Fixture, Source, spawn};
 
 use crate::apply::{apply, quick, write_manifest, yes};
-use crate::support::Run;
+use crate::support::{Run, finish};
 
 /// Raw control characters a terminal acts on: ESC, BEL, CR, backspace, a C1 CSI and a
 /// right-to-left override.
@@ -23,23 +23,8 @@ fn assert_no_raw(what: &str, text: &str) {
 
 /// `offboard plan MANIFEST` (the table) against `sim` with the owner's key.
 async fn plan_table(sim: &docspace_sim::SimHandle, manifest: &std::path::Path) -> Run {
-    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_offboard"));
-    command
-        .args(["plan", manifest.to_str().unwrap()])
-        .env("DOCSPACE_URL", sim.url())
-        .env("DOCSPACE_API_KEY", sim.owner_key())
-        .env("OFFBOARD_RATE_LIMIT_PER_MINUTE", "0")
-        .env("NO_COLOR", "1");
-    tokio::task::spawn_blocking(move || {
-        let output = command.output().expect("offboard runs");
-        Run {
-            code: output.status.code().unwrap_or(-1),
-            stdout: String::from_utf8(output.stdout).expect("UTF-8"),
-            stderr: String::from_utf8(output.stderr).expect("UTF-8"),
-        }
-    })
-    .await
-    .expect("the run ends")
+    let args = [manifest.to_str().unwrap()];
+    finish(crate::plan::command(sim, sim.owner_key(), &args)).await
 }
 
 /// The demo portal with escape sequences in the names of the key's user (shown in

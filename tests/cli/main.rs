@@ -25,5 +25,6 @@ mod schema;
 #[cfg(feature = "sim")]
 mod sim;
 mod support;
+mod tools;
 mod validate;
 mod workflows;

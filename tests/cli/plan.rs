@@ -2,16 +2,18 @@
 //! exit codes, and that nothing but GET requests reach the portal.
 
 use std::path::Path;
+use std::process::Command;
 
 use docspace_sim::{Config, SimHandle, Source, spawn};
 
-use crate::support::{Run, repo};
+use crate::support::{Run, against, finish, repo};
 
-const OWNER: &str = "sk-0000000000000000000000000000000000000000000000000000000000000001";
+pub(crate) const OWNER: &str =
+    "sk-0000000000000000000000000000000000000000000000000000000000000001";
 const ADMIN: &str = "sk-0000000000000000000000000000000000000000000000000000000000000002";
 const MANAGER: &str = "sk-0000000000000000000000000000000000000000000000000000000000000003";
 
-async fn portal() -> SimHandle {
+pub(crate) async fn portal() -> SimHandle {
     let fixture = repo().join("tests/fixtures/plan/portal.yaml");
     spawn(
         Config::for_tests(),
@@ -21,30 +23,15 @@ async fn portal() -> SimHandle {
     .expect("simulator")
 }
 
+/// `offboard plan ARGS` (in the repository root) against `sim` with `key`, without
+/// colour.
+pub(crate) fn command(sim: &SimHandle, key: &str, args: &[&str]) -> Command {
+    against(&sim.url(), key, "plan", args)
+}
+
 /// Runs `offboard plan` (in the repository root) against `sim` with `key`.
 async fn plan(sim: &SimHandle, key: &str, args: &[&str]) -> Run {
-    let url = sim.url();
-    let key = key.to_owned();
-    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
-    tokio::task::spawn_blocking(move || {
-        let output = std::process::Command::new(env!("CARGO_BIN_EXE_offboard"))
-            .arg("plan")
-            .args(&args)
-            .current_dir(repo())
-            .env("DOCSPACE_URL", &url)
-            .env("DOCSPACE_API_KEY", &key)
-            .env("OFFBOARD_RATE_LIMIT_PER_MINUTE", "0")
-            .env("NO_COLOR", "1")
-            .output()
-            .expect("offboard runs");
-        Run {
-            code: output.status.code().unwrap_or(-1),
-            stdout: String::from_utf8(output.stdout).expect("UTF-8"),
-            stderr: String::from_utf8(output.stderr).expect("UTF-8"),
-        }
-    })
-    .await
-    .expect("the run ends")
+    finish(command(sim, key, args)).await
 }
 
 /// The transcript with the run's port and today's date filtered out.

@@ -28,6 +28,38 @@ impl Run {
             self.code, self.stdout, self.stderr
         )
     }
+
+    fn of(output: std::process::Output) -> Self {
+        Run {
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8(output.stdout).expect("stdout is UTF-8"),
+            stderr: String::from_utf8(output.stderr).expect("stderr is UTF-8"),
+        }
+    }
+}
+
+/// `offboard SUBCOMMAND ARGS` in the repository root against the portal at `url` with
+/// `key`: unpaced, without colour.
+#[cfg(feature = "sim")]
+pub fn against(url: &str, key: &str, subcommand: &str, args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_offboard"));
+    command
+        .arg(subcommand)
+        .args(args)
+        .current_dir(repo())
+        .env("DOCSPACE_URL", url)
+        .env("DOCSPACE_API_KEY", key)
+        .env("OFFBOARD_RATE_LIMIT_PER_MINUTE", "0")
+        .env("NO_COLOR", "1");
+    command
+}
+
+/// Runs `command` to its end, off the async runtime (the simulator serves on it).
+#[cfg(feature = "sim")]
+pub async fn finish(mut command: Command) -> Run {
+    tokio::task::spawn_blocking(move || Run::of(command.output().expect("offboard runs")))
+        .await
+        .expect("the run ends")
 }
 
 /// Runs `offboard ARGS` in `dir`, with no colour and no terminal.
@@ -39,11 +71,7 @@ pub fn offboard_in(dir: &Path, args: &[&str]) -> Run {
         .env_remove("DOCSPACE_API_KEY")
         .output()
         .expect("the offboard binary runs");
-    Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8(output.stdout).expect("stdout is UTF-8"),
-        stderr: String::from_utf8(output.stderr).expect("stderr is UTF-8"),
-    }
+    Run::of(output)
 }
 
 /// Runs `offboard ARGS` in the fixtures folder.
