@@ -74,19 +74,22 @@ fn writes(sim: &SimHandle) -> Vec<String> {
         .collect()
 }
 
+/// `plan` of the all-outcomes manifest with the owner's key, `--protect` and `extra`.
+async fn all_outcomes(extra: &[&str]) -> (SimHandle, Run) {
+    let sim = portal().await;
+    let mut args = vec![
+        "tests/fixtures/plan/all-outcomes.yaml",
+        "--protect",
+        "plain@example.com",
+    ];
+    args.extend_from_slice(extra);
+    let run = plan(&sim, OWNER, &args).await;
+    (sim, run)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_outcome_with_the_owners_key() {
-    let sim = portal().await;
-    let run = plan(
-        &sim,
-        OWNER,
-        &[
-            "tests/fixtures/plan/all-outcomes.yaml",
-            "--protect",
-            "plain@example.com",
-        ],
-    )
-    .await;
+    let (sim, run) = all_outcomes(&[]).await;
     insta::assert_snapshot!(stable(&run, &sim));
     assert_eq!(writes(&sim), Vec::<String>::new(), "plan only reads");
 }
@@ -94,19 +97,7 @@ async fn every_outcome_with_the_owners_key() {
 /// The same plan as Markdown, for a pull request comment.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_outcome_as_markdown() {
-    let sim = portal().await;
-    let run = plan(
-        &sim,
-        OWNER,
-        &[
-            "tests/fixtures/plan/all-outcomes.yaml",
-            "--protect",
-            "plain@example.com",
-            "--format",
-            "markdown",
-        ],
-    )
-    .await;
+    let (sim, run) = all_outcomes(&["--format", "markdown"]).await;
     insta::assert_snapshot!(stable(&run, &sim));
 }
 
