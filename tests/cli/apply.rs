@@ -667,6 +667,19 @@ fn finished_steps(run_dir: &Path) -> usize {
         .count()
 }
 
+/// `MANIFEST --yes --concurrency 2 EXTRA --run-dir RUN_DIR`: a run slow enough to be
+/// stopped half-way.
+pub(crate) fn two_at_a_time<'a>(
+    manifest: &'a Path,
+    run_dir: &'a Path,
+    extra: &[&'a str],
+) -> Vec<&'a str> {
+    let mut args = vec![manifest.to_str().unwrap(), "--yes", "--concurrency", "2"];
+    args.extend_from_slice(extra);
+    args.extend(["--run-dir", run_dir.to_str().unwrap()]);
+    args
+}
+
 /// Starts `apply` and returns once its journal shows `steps` finished steps. Its
 /// output is kept for `wait_with_output`.
 pub(crate) async fn start_and_wait(
@@ -842,14 +855,7 @@ async fn stopped_by_a_signal(signal: i32, code: i32) {
     let dir = tempfile::tempdir().unwrap();
     let (sim, manifest) = synthetic(30, quick(), dir.path()).await;
     let run_dir = dir.path().join("run");
-    let args = [
-        manifest.to_str().unwrap(),
-        "--yes",
-        "--concurrency",
-        "2",
-        "--run-dir",
-        run_dir.to_str().unwrap(),
-    ];
+    let args = two_at_a_time(&manifest, &run_dir, &[]);
     let child = start_and_wait(&sim, &args, &run_dir, 32).await;
     // SAFETY: sending a signal to our own child process.
     unsafe { libc::kill(child.id() as i32, signal) };
@@ -1241,14 +1247,7 @@ async fn a_killed_session_s_requests_are_counted_in_the_report() {
     let dir = tempfile::tempdir().unwrap();
     let (sim, manifest) = synthetic(20, quick(), dir.path()).await;
     let run_dir = dir.path().join("run");
-    let args = [
-        manifest.to_str().unwrap(),
-        "--yes",
-        "--concurrency",
-        "2",
-        "--run-dir",
-        run_dir.to_str().unwrap(),
-    ];
+    let args = two_at_a_time(&manifest, &run_dir, &[]);
     let mut child = start_and_wait(&sim, &args, &run_dir, 25).await;
     child.kill().unwrap();
     child.wait().unwrap();

@@ -162,21 +162,14 @@ fn a_key_in_the_wrong_place_is_refused_without_echo() {
 /// portal is back, the same command finishes the run without doing anything twice.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_portal_that_goes_down_mid_run_is_given_up_on_and_the_resume_finishes() {
-    use crate::apply::{apply, audit_actions, quick, report, start_and_wait, synthetic};
+    use crate::apply::{
+        apply, audit_actions, quick, report, start_and_wait, synthetic, two_at_a_time,
+    };
     let dir = tempfile::tempdir().unwrap();
     let leavers = 30;
     let (sim, manifest) = synthetic(leavers, quick(), dir.path()).await;
     let run_dir = dir.path().join("run");
-    let args = [
-        manifest.to_str().unwrap(),
-        "--yes",
-        "--concurrency",
-        "2",
-        "--give-up-after",
-        "1",
-        "--run-dir",
-        run_dir.to_str().unwrap(),
-    ];
+    let args = two_at_a_time(&manifest, &run_dir, &["--give-up-after", "1"]);
     let child = start_and_wait(&sim, &args, &run_dir, leavers + 2).await;
     sim.set_outage(true);
     let output = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
