@@ -50,19 +50,7 @@ pub(crate) fn report(run_dir: &Path) -> Value {
     let report: Value =
         serde_json::from_str(&std::fs::read_to_string(run_dir.join("report.json")).unwrap())
             .expect("report.json is JSON");
-    let schema: Value = serde_json::from_str(
-        &std::fs::read_to_string(repo().join("schemas/report.schema.json")).unwrap(),
-    )
-    .unwrap();
-    let validator = jsonschema::validator_for(&schema).expect("the schema compiles");
-    let errors: Vec<String> = validator
-        .iter_errors(&report)
-        .map(|e| e.to_string())
-        .collect();
-    assert!(
-        errors.is_empty(),
-        "report.json breaks its schema: {errors:?}"
-    );
+    crate::support::assert_matches_schema(&report, "report");
     report
 }
 

@@ -11,7 +11,6 @@ use serde_json::Value;
 use crate::apply::{
     DEMO_MANIFEST, apply, demo_portal, leaver, quick, report, step, user, write_manifest,
 };
-use crate::support::repo;
 
 /// `offboard plan MANIFEST --out PLAN` against `sim`: the saved plan, checked against
 /// `schemas/saved-plan.schema.json`.
@@ -36,19 +35,7 @@ fn save_plan(sim: &SimHandle, manifest: &Path, dir: &Path) -> (PathBuf, Value) {
         String::from_utf8_lossy(&run.stderr)
     );
     let saved: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
-    let schema: Value = serde_json::from_str(
-        &std::fs::read_to_string(repo().join("schemas/saved-plan.schema.json")).unwrap(),
-    )
-    .unwrap();
-    let validator = jsonschema::validator_for(&schema).expect("the schema compiles");
-    let errors: Vec<String> = validator
-        .iter_errors(&saved)
-        .map(|e| e.to_string())
-        .collect();
-    assert!(
-        errors.is_empty(),
-        "the saved plan breaks its schema: {errors:?}"
-    );
+    crate::support::assert_matches_schema(&saved, "saved-plan");
     (out, saved)
 }
 

@@ -78,3 +78,19 @@ pub fn offboard_in(dir: &Path, args: &[&str]) -> Run {
 pub fn offboard(args: &[&str]) -> Run {
     offboard_in(&fixtures(), args)
 }
+
+/// Fails unless `document` is valid against `schemas/NAME.schema.json`.
+pub fn assert_matches_schema(document: &serde_json::Value, name: &str) {
+    let path = repo().join(format!("schemas/{name}.schema.json"));
+    let schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let validator = jsonschema::validator_for(&schema).expect("the schema compiles");
+    let errors: Vec<String> = validator
+        .iter_errors(document)
+        .map(|e| e.to_string())
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "the {name} breaks its schema: {errors:?}"
+    );
+}
