@@ -91,8 +91,21 @@ impl std::fmt::Debug for Client {
     }
 }
 
+/// Makes `ring` the process's TLS crypto provider, once; later calls do nothing.
+/// reqwest is built without a provider of its own (`rustls-no-provider`), so this
+/// runs before any `reqwest::Client` is built ([`Client::new`] calls it; a test
+/// building its own `reqwest::Client` calls it first).
+pub fn install_crypto_provider() {
+    static INSTALLED: std::sync::Once = std::sync::Once::new();
+    INSTALLED.call_once(|| {
+        // An error only says another provider was installed first; it serves as well.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
+}
+
 impl Client {
     pub fn new(connection: &Connection) -> Result<Self, ConnectionError> {
+        install_crypto_provider();
         let mut auth =
             HeaderValue::from_str(&format!("Bearer {}", connection.key.expose_secret().trim()))
                 .map_err(|_| ConnectionError::KeyNotAHeader)?;

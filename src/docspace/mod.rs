@@ -12,7 +12,7 @@ mod history;
 pub mod model;
 mod people;
 
-pub use client::{Client, Connection, ConnectionError, PAGE, portal_url};
+pub use client::{Client, Connection, ConnectionError, PAGE, install_crypto_provider, portal_url};
 pub use envelope::{Envelope, decode};
 pub use error::{ApiError, TransportKind};
 pub use history::HistoryFilter;

@@ -176,7 +176,7 @@ pub(crate) fn write_manifest(dir: &Path, text: &str) -> PathBuf {
 
 /// A new API key of the portal owner's with `permissions` (`POST keys`): its secret.
 pub(crate) async fn create_key(sim: &SimHandle, name: &str, permissions: &[&str]) -> String {
-    let created: Value = reqwest::Client::new()
+    let created: Value = crate::support::http()
         .post(format!("{}/api/2.0/keys", sim.url()))
         .bearer_auth(sim.owner_key())
         .json(&serde_json::json!({"name": name, "permissions": permissions}))
@@ -526,7 +526,7 @@ async fn a_canceled_reassign_fails_and_only_failed_runs_it_again() {
         .spawn()
         .unwrap();
     // Cancel the first reassign job as soon as it runs, as another admin might.
-    let http = reqwest::Client::new();
+    let http = crate::support::http();
     let canceled = loop {
         // The portal with its jobs (the handle's snapshot has none).
         let state: Value = http
@@ -751,7 +751,7 @@ async fn a_killed_run_resumes_to_the_same_portal_as_an_uninterrupted_one() {
 
 /// How many audit events of each action the portal recorded.
 pub(crate) async fn audit_actions(sim: &SimHandle) -> std::collections::HashMap<u64, usize> {
-    let client = reqwest::Client::new();
+    let client = crate::support::http();
     let mut counts = std::collections::HashMap::new();
     let mut start = 0;
     loop {
@@ -1154,7 +1154,7 @@ async fn a_room_whose_members_are_right_is_archived_without_a_second_take_over()
     let room = report(&run_dir)["leavers"][0]["workspace"]
         .as_i64()
         .expect("a workspace id");
-    let answer = reqwest::Client::new()
+    let answer = crate::support::http()
         .put(format!(
             "{}/api/2.0/files/rooms/{room}/unarchive",
             sim.url()

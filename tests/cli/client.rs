@@ -202,7 +202,7 @@ async fn login_history_is_filtered_here_because_the_server_pages_first() {
     // 150 logins of others after the leaver's: the leaver's event is on page 2 of the
     // raw history, which a server-side filter would never reach.
     let (sim, client) = portal(Config::for_tests()).await;
-    let http = reqwest::Client::new();
+    let http = crate::support::http();
     for _ in 0..150 {
         http.post(format!("{}/api/2.0/authentication", sim.url()))
             .json(&serde_json::json!({"userName": "nobody@example.com", "password": "x"}))
@@ -242,7 +242,7 @@ async fn downloads_go_only_to_the_portal() {
 #[tokio::test]
 async fn display_names_are_html_encoded_on_the_wire_and_decoded_by_the_client() {
     let (sim, client) = portal(Config::for_tests()).await;
-    let http = reqwest::Client::new();
+    let http = crate::support::http();
     let created: serde_json::Value = http
         .post(format!("{}/api/2.0/people", sim.url()))
         .bearer_auth(sim.owner_key())

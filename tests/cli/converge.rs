@@ -253,7 +253,7 @@ async fn a_reassign_someone_else_runs_is_a_warning() {
     let state = sim.state();
     let leaver = user(&state, "leaver0@synthetic.example")["id"].clone();
     let keeper = user(&state, "archive.owner@synthetic.example")["id"].clone();
-    let http = reqwest::Client::new();
+    let http = crate::support::http();
     let send = |method: reqwest::Method, path: &str, body: Value| {
         http.request(method, format!("{}{path}", sim.url()))
             .bearer_auth(sim.owner_key())

@@ -155,7 +155,7 @@ async fn a_room_of_someone_else_is_never_archived_unless_the_row_names_it() {
 
 /// Sends `method path` with the owner's key and returns the JSON answer.
 async fn call(sim: &docspace_sim::SimHandle, method: &str, path: &str, body: Value) -> Value {
-    let http = reqwest::Client::new();
+    let http = crate::support::http();
     let request = match method {
         "PUT" => http.put(format!("{}{path}", sim.url())),
         _ => http.post(format!("{}{path}", sim.url())),

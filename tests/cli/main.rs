@@ -25,6 +25,8 @@ mod schema;
 #[cfg(feature = "sim")]
 mod sim;
 mod support;
+#[cfg(feature = "sim")]
+mod tls;
 mod tools;
 mod validate;
 mod workflows;

@@ -377,7 +377,7 @@ async fn a_synthetic_batch_costs_few_requests_per_leaver() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reassigned_leaver_plans_as_unchanged_though_still_a_room_member() {
     let sim = portal().await;
-    let http = reqwest::Client::new();
+    let http = crate::support::http();
     let folks = user_id(&sim, "folks@example.com");
     let keeper = user_id(&sim, "keeper@example.com");
     let call = |method: reqwest::Method, path: &str, body: serde_json::Value| {

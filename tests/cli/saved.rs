@@ -42,7 +42,7 @@ fn save_plan(sim: &SimHandle, manifest: &Path, dir: &Path) -> (PathBuf, Value) {
 /// `PUT people/status/2` for `email`: somebody disabled the account by hand.
 async fn disable_by_hand(sim: &SimHandle, email: &str) {
     let id = user(&sim.state(), email)["id"].as_str().unwrap().to_owned();
-    let answer = reqwest::Client::new()
+    let answer = crate::support::http()
         .put(format!("{}/api/2.0/people/status/2", sim.url()))
         .bearer_auth(sim.owner_key())
         .json(&serde_json::json!({ "userIds": [id], "resendAll": false }))

@@ -94,3 +94,11 @@ pub fn assert_matches_schema(document: &serde_json::Value, name: &str) {
         "the {name} breaks its schema: {errors:?}"
     );
 }
+
+/// A plain HTTP client for a test's own requests to the simulator (its `/__sim`
+/// routes, or what `offboard` is not asked to do), with the TLS provider `offboard`
+/// installs.
+pub fn http() -> reqwest::Client {
+    offboard::docspace::install_crypto_provider();
+    reqwest::Client::new()
+}

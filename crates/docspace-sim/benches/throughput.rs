@@ -75,6 +75,8 @@ async fn main() {
 /// Sends `per_connection` sequential GETs on each of the connections at once;
 /// returns the wall time. Every answer must have the expected status.
 async fn hammer(url: &str, path: &str, key: &str, per_connection: usize) -> Duration {
+    // reqwest may have TLS without a provider of its own (see Cargo.toml).
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let start = Instant::now();
     let mut tasks = Vec::with_capacity(CONNECTIONS);
     for _ in 0..CONNECTIONS {

@@ -617,7 +617,7 @@ async fn bulk_download_gives_a_zip_for_its_requester() {
     let url = done.response()[0]["url"].as_str().unwrap().to_owned();
     assert!(url.contains("/filehandler.ashx?action=bulk&filename="));
     let path = url.trim_start_matches(&p.sim.url()).to_owned();
-    let bytes = reqwest::Client::new()
+    let bytes = crate::support::http()
         .get(&url)
         .header("Authorization", format!("Bearer {LEAVER_KEY}"))
         .send()

@@ -158,7 +158,7 @@ async fn a_dropped_connection_happens_after_the_write() {
         ..Config::for_tests()
     })
     .await;
-    let result = reqwest::Client::new()
+    let result = crate::support::http()
         .put(format!("{}/api/2.0/people/status/2", p.sim.url()))
         .bearer_auth(OWNER)
         .json(&json!({"userIds": [LEAVER]}))

@@ -121,7 +121,7 @@ async fn without_the_audit_feature_filters_are_ignored() {
     )
     .await
     .unwrap();
-    let http = reqwest::Client::new();
+    let http = crate::support::http();
     for _ in 0..25 {
         http.post(format!("{}/api/2.0/keys", sim.url()))
             .bearer_auth(OWNER)

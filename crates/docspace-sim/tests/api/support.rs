@@ -55,10 +55,7 @@ impl Portal {
             std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/small.yaml");
         let source = Source::fixture_file(&path).expect("fixture parses");
         let sim = spawn(config, &source).await.expect("simulator starts");
-        Self {
-            sim,
-            http: reqwest::Client::new(),
-        }
+        Self { sim, http: http() }
     }
 
     pub async fn send(
@@ -175,4 +172,12 @@ impl Portal {
             .await;
         assert_eq!(answer.status, 200, "{}", answer.text);
     }
+}
+
+/// A plain HTTP client. In a workspace build reqwest has TLS without a crypto
+/// provider of its own (the `offboard` crate installs `ring`), so one is installed
+/// here before any client is built.
+pub fn http() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::new()
 }
