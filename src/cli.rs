@@ -29,6 +29,9 @@ pub enum Command {
     Plan(PlanArgs),
     /// Offboard the leavers: plan, confirm, run, report.
     Apply(ApplyArgs),
+    /// Give the leavers of an apply run their access back: account, room owner and
+    /// members, the folder's place; says what cannot come back.
+    Revert(RevertArgs),
     /// Re-create report.csv and report.json of a run directory from its journal.
     Report(ReportArgs),
     /// Print a JSON Schema (the manifest's by default).
@@ -96,6 +99,13 @@ pub struct ApplyArgs {
     /// Only the leavers whose last run failed (in the same run directory).
     #[arg(long)]
     pub only_failed: bool,
+    #[command(flatten)]
+    pub pacing: PacingArgs,
+}
+
+/// How fast `apply` and `revert` go: the one pacer's limits.
+#[derive(Debug, clap::Args)]
+pub struct PacingArgs {
     /// Leavers worked on at once [default: the rate limit ÷ 30, at least --max-writes].
     #[arg(long, value_name = "N")]
     pub concurrency: Option<usize>,
@@ -114,10 +124,65 @@ pub struct ApplyArgs {
     #[arg(long, default_value_t = 15, value_name = "N")]
     pub max_writes: usize,
     /// Stop when the portal has answered nothing for this many seconds (no
-    /// connection, timeouts, gateway errors); the journal keeps the place and apply
-    /// again resumes. 0: keep trying.
+    /// connection, timeouts, gateway errors); the journal keeps the place and the
+    /// same command again resumes. 0: keep trying.
     #[arg(long, default_value_t = 120, value_name = "SECONDS")]
     pub give_up_after: u64,
+}
+
+impl PacingArgs {
+    /// Leavers at once: `--concurrency`, or what the rate limit keeps busy.
+    pub fn concurrency(&self) -> usize {
+        self.concurrency.unwrap_or_else(|| {
+            crate::session::default_concurrency(self.rate_limit_per_minute, self.max_writes)
+        })
+    }
+
+    /// The pacer's limits.
+    pub fn pacer(&self) -> crate::executor::PacerConfig {
+        crate::executor::PacerConfig {
+            per_minute: self.rate_limit_per_minute,
+            max_reads: self.max_reads,
+            max_writes: self.max_writes,
+            give_up_after: (self.give_up_after > 0)
+                .then(|| std::time::Duration::from_secs(self.give_up_after)),
+            ..crate::executor::PacerConfig::default()
+        }
+    }
+}
+
+/// `offboard revert RUN_DIR`.
+#[derive(Debug, clap::Args)]
+pub struct RevertArgs {
+    /// The run directory of the `offboard apply` to revert (it holds journal.jsonl).
+    #[arg(value_name = "RUN_DIR")]
+    pub source: PathBuf,
+    /// Only this leaver (as the manifest named them, or by email or user id);
+    /// repeatable. Default: every leaver of the run.
+    #[arg(long, value_name = "USER")]
+    pub leaver: Vec<String>,
+    /// The portal's address, e.g. https://portal.example.com.
+    #[arg(long, env = "DOCSPACE_URL", value_name = "URL")]
+    pub portal: Option<String>,
+    /// A file holding the API key (default: the DOCSPACE_API_KEY variable).
+    #[arg(long, value_name = "FILE")]
+    pub api_key_file: Option<PathBuf>,
+    /// Where the revert's journal and reports go [default: RUN_DIR/revert].
+    /// Re-running with the same directory resumes the revert.
+    #[arg(long, value_name = "DIR")]
+    pub run_dir: Option<PathBuf>,
+    /// Do not ask for confirmation (needed when not on a terminal).
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Also restore what someone changed on the portal after the run (drifted
+    /// items), overwriting their change.
+    #[arg(long)]
+    pub force: bool,
+    /// Only the leavers whose last revert session failed (in the same run directory).
+    #[arg(long)]
+    pub only_failed: bool,
+    #[command(flatten)]
+    pub pacing: PacingArgs,
 }
 
 #[derive(Debug, clap::Args)]

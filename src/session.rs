@@ -6,11 +6,9 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 
 use sha2::{Digest, Sha256};
 use tokio::sync::mpsc;
-use tokio_util::sync::CancellationToken;
 
 use crate::docspace::Client;
 use crate::executor::{Engine, Past, Settings, execute};
@@ -22,6 +20,7 @@ use crate::observe::{Depth, PlanError, observe};
 use crate::plan::{Outcome, SavedPlan, plan};
 use crate::report::run as run_report;
 use crate::run_dir::hex;
+use crate::stops::Stops;
 
 /// Everything `apply` needs once the command line is read.
 pub struct Apply {
@@ -305,6 +304,7 @@ pub async fn apply_manifest(apply: Apply) -> u8 {
         manifest_sha256: apply.manifest_sha256.clone(),
         portal: apply.client.portal().to_string(),
         started: now(),
+        reverts: None,
     };
     let (journal, replay) = match Journal::open(&apply.run_dir, header) {
         Ok(opened) => opened,
@@ -330,44 +330,9 @@ pub async fn apply_manifest(apply: Apply) -> u8 {
     drop(replay);
     let journal = journal.share();
 
-    let cancel = CancellationToken::new();
     let (events, receiver) = mpsc::unbounded_channel();
-    let interrupt = cancel.clone();
-    let notices = events.clone();
-    // Ctrl-C (SIGINT) and SIGTERM, which CI runners send on cancel, stop the run the
-    // same way; the exit code says which (130 or 143).
-    let stopped_by = Arc::new(std::sync::atomic::AtomicU8::new(exit::INTERRUPTED));
-    let signal_code = stopped_by.clone();
-    let signals = tokio::spawn(async move {
-        if let Some(code) = stop_signal().await {
-            signal_code.store(code, Ordering::Relaxed);
-            // Through the progress display, so the bar is not torn.
-            let _ = notices.send(crate::executor::Event::Notice(
-                "interrupted: no new work starts; calls in flight finish and are journaled (Ctrl-C again stops at once)".into(),
-            ));
-            interrupt.cancel();
-            if let Some(code) = stop_signal().await {
-                // The journal is fsynced record by record: it replays as it stands.
-                std::process::exit(i32::from(code));
-            }
-        }
-    });
-    // A portal that answers nothing for --give-up-after: said once, then the run
-    // stops as on Ctrl-C (the pacer already sends nothing more).
-    let silence = {
-        let (pacer, cancel, notices, code) = (
-            pacer.clone(),
-            cancel.clone(),
-            events.clone(),
-            stopped_by.clone(),
-        );
-        tokio::spawn(async move {
-            pacer.gone().cancelled().await;
-            code.store(exit::PORTAL, Ordering::Relaxed);
-            let _ = notices.send(crate::executor::Event::Notice(gave_up(&pacer)));
-            cancel.cancel();
-        })
-    };
+    let stops = Stops::watch(pacer.clone(), &events, "offboard apply");
+    let cancel = stops.cancel.clone();
     let progress = tokio::spawn(crate::report::progress::show(
         receiver,
         apply.terminal,
@@ -399,16 +364,7 @@ pub async fn apply_manifest(apply: Apply) -> u8 {
     )
     .await;
     drop(engine);
-    // The signal task holds a sender of the progress display: end it so the
-    // display sees the end of the run.
-    signals.abort();
-    let _ = signals.await;
-    silence.abort();
-    let said = silence.await.is_ok();
-    if pacer.gone().is_cancelled() && !said {
-        // Given up as the session ended, before the display heard of it.
-        eprintln!("{}", gave_up(&pacer));
-    }
+    let ended = stops.end().await;
     let _ = progress.await;
     let counters = pacer.counters.snapshot();
     let session = match result {
@@ -425,7 +381,7 @@ pub async fn apply_manifest(apply: Apply) -> u8 {
         Record::Interrupted {
             at: now(),
             counters,
-            reason: pacer.gone().is_cancelled().then(|| gave_up(&pacer)),
+            reason: ended.gave_up,
         }
     } else {
         Record::Finished {
@@ -449,7 +405,7 @@ pub async fn apply_manifest(apply: Apply) -> u8 {
     if pacer.gone().is_cancelled() {
         exit::PORTAL
     } else if session.interrupted {
-        stopped_by.load(Ordering::Relaxed)
+        ended.code
     } else if report.run.totals.failed > 0
         || report.run.totals.invalid > 0
         || report.run.totals.drifted > 0
@@ -462,36 +418,8 @@ pub async fn apply_manifest(apply: Apply) -> u8 {
 }
 
 /// A run id: the start time and a few random hex digits.
-fn run_id() -> String {
+pub fn run_id() -> String {
     let now = jiff::Timestamp::now();
     let nanos = now.subsec_nanosecond() as u32 ^ std::process::id();
     format!("{}-{:04x}", now.strftime("%Y%m%dT%H%M%SZ"), nanos & 0xffff)
-}
-
-/// What the run says when it gives up on a silent portal.
-fn gave_up(pacer: &Pacer) -> String {
-    format!(
-        "the portal has answered nothing for {} s: giving up; no new work starts, the journal keeps the place, and `offboard apply` again resumes",
-        pacer.gave_up_after().map_or(0, |d| d.as_secs())
-    )
-}
-
-/// Waits for Ctrl-C or SIGTERM; the exit code that stands for it.
-async fn stop_signal() -> Option<u8> {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        let mut term = signal(SignalKind::terminate()).ok()?;
-        tokio::select! {
-            interrupt = tokio::signal::ctrl_c() => interrupt.ok().map(|()| exit::INTERRUPTED),
-            _ = term.recv() => Some(exit::TERMINATED),
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        tokio::signal::ctrl_c()
-            .await
-            .ok()
-            .map(|()| exit::INTERRUPTED)
-    }
 }

@@ -4,11 +4,8 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use crate::cli::ApplyArgs;
-use crate::executor::PacerConfig;
 use crate::exit;
-use crate::session::{
-    Apply, apply_manifest, checked_manifest, default_concurrency, default_run_dir, saved_plan,
-};
+use crate::session::{Apply, apply_manifest, checked_manifest, default_run_dir, saved_plan};
 
 pub fn run(args: &ApplyArgs) -> u8 {
     let saved = match saved_plan(&args.manifest, args.max_plan_age) {
@@ -63,17 +60,8 @@ pub fn run(args: &ApplyArgs) -> u8 {
         max_leavers: args.max_leavers,
         force: args.force,
         only_failed: args.only_failed,
-        concurrency: args
-            .concurrency
-            .unwrap_or_else(|| default_concurrency(args.rate_limit_per_minute, args.max_writes)),
-        pacer: PacerConfig {
-            per_minute: args.rate_limit_per_minute,
-            max_reads: args.max_reads,
-            max_writes: args.max_writes,
-            give_up_after: (args.give_up_after > 0)
-                .then(|| std::time::Duration::from_secs(args.give_up_after)),
-            ..PacerConfig::default()
-        },
+        concurrency: args.pacing.concurrency(),
+        pacer: args.pacing.pacer(),
         terminal: std::io::stderr().is_terminal(),
         saved,
     };

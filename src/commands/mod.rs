@@ -7,6 +7,7 @@ pub mod demo;
 pub mod man;
 pub mod plan;
 pub mod report;
+pub mod revert;
 pub mod schema;
 #[cfg(feature = "sim")]
 pub mod sim;
@@ -23,6 +24,7 @@ pub fn run(cli: Cli) -> u8 {
         Command::Plan(args) => plan::run(&args),
         Command::Apply(args) => apply::run(&args),
         Command::Report(args) => report::run(&args),
+        Command::Revert(args) => revert::run(&args),
         Command::Schema(args) => schema::run(&args),
         Command::Completions(args) => completions::run(&args),
         Command::Man(args) => man::run(&args),

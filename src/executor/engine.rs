@@ -124,6 +124,9 @@ pub(super) struct Job {
     pub(super) handed_over: bool,
     /// When an earlier session first announced `reassign/start` for this leaver.
     pub(super) reassign_announced: Option<jiff::Timestamp>,
+    /// The workspace as it is before this session's steps is to be journaled (a
+    /// `prior` record) when the pipeline reads it (`Past::needs_prior_workspace`).
+    pub(super) record_prior_workspace: bool,
 }
 
 impl Job {

@@ -14,6 +14,7 @@ mod engine;
 pub mod fileops;
 pub mod pacer;
 mod past;
+mod prior;
 mod run;
 mod steps;
 

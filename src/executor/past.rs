@@ -20,6 +20,10 @@ pub struct Past {
     /// When the first write of each (leaver, step) was announced: evidence that does
     /// not expire (the audit trail) is looked for from then on.
     first_intent: HashMap<(String, String), String>,
+    /// Leavers whose account as it was before the run is journaled.
+    prior_account: HashSet<String>,
+    /// Leavers whose workspace as it was before the run is journaled.
+    prior_workspace: HashSet<String>,
 }
 
 impl Past {
@@ -32,6 +36,14 @@ impl Past {
         let mut lost: HashSet<(String, String)> = HashSet::new();
         for record in &replay.records {
             match record {
+                Record::Prior(prior) => {
+                    if prior.account.is_some() {
+                        past.prior_account.insert(prior.leaver.clone());
+                    }
+                    if prior.workspace.is_some() {
+                        past.prior_workspace.insert(prior.leaver.clone());
+                    }
+                }
                 Record::Outcome {
                     leaver,
                     step,
@@ -122,6 +134,25 @@ impl Past {
         self.first_intent
             .get(&(leaver.to_owned(), step.as_str().to_owned()))
             .and_then(|at| at.parse().ok())
+    }
+
+    /// Whether this session journals the leaver's account as it is now, for
+    /// `offboard revert`: not when the journal holds it already, nor when an earlier
+    /// session announced a write to the account without it (a run made by an older
+    /// build): the account now is not what the run replaced.
+    pub(super) fn needs_prior_account(&self, leaver: &str) -> bool {
+        !self.prior_account.contains(leaver)
+            && [Step::Disable, Step::RevokeKeys]
+                .iter()
+                .all(|s| self.first_intent(leaver, *s).is_none())
+    }
+
+    /// The same for the workspace, which the reassign and the archive change.
+    pub(super) fn needs_prior_workspace(&self, leaver: &str) -> bool {
+        !self.prior_workspace.contains(leaver)
+            && [Step::Reassign, Step::Archive]
+                .iter()
+                .all(|s| self.first_intent(leaver, *s).is_none())
     }
 
     /// How many steps earlier sessions left in doubt.

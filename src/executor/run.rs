@@ -16,9 +16,10 @@ use crate::docspace::model::Folder;
 use crate::executor::engine::{Engine, Event, Job, RunError, Settings, StepEnd};
 use crate::executor::pacer::Tally;
 use crate::executor::past::Past;
+use crate::executor::prior;
 use crate::executor::steps;
 use crate::executor::steps::disable::Disabled;
-use crate::journal::{LeaverRecord, Record, now, step_status};
+use crate::journal::{LeaverRecord, PriorRecord, Record, now, step_status};
 use crate::manifest::{Leaver, Manifest, Step};
 use crate::plan::{Lookup, Observed, Outcome, Plan, WorkspaceKind, group_key};
 
@@ -99,6 +100,23 @@ pub async fn execute(
         if class != "due" || todo.is_empty() {
             continue;
         }
+        if past.needs_prior_account(&label) {
+            // Before the lock-out: what `offboard revert` gives back.
+            let user = observed
+                .users
+                .get(&leaver.user.key())
+                .and_then(Lookup::found)
+                .expect("a due leaver was found");
+            engine
+                .journal
+                .record(Record::Prior(PriorRecord {
+                    at: now(),
+                    leaver: label.clone(),
+                    account: Some(prior::account(user, &observed.keys)),
+                    workspace: None,
+                }))
+                .await?;
+        }
         let found = |key: &str| {
             observed
                 .users
@@ -142,6 +160,10 @@ pub async fn execute(
                 || past.in_doubt(&label, Step::Reassign),
             handed_over: observed.handed_over.contains(&leaver.user.key()),
             reassign_announced: past.first_intent(&label, Step::Reassign),
+            record_prior_workspace: past.needs_prior_workspace(&label)
+                && steps
+                    .iter()
+                    .any(|s| matches!(s, Step::Reassign | Step::Archive)),
         });
     }
     let _ = engine.events.send(Event::Started {
@@ -259,6 +281,37 @@ async fn read_workspace(engine: &Engine, job: &mut Job) -> Result<Result<(), Unf
         return Ok(Err(unfit));
     }
     job.archive_folder = archive.and_then(|a| a.found().cloned());
+    if let Lookup::Found(folder) = &workspace
+        && job.record_prior_workspace
+    {
+        // Before the reassign and the archive change it: what `offboard revert`
+        // puts back.
+        let members = if folder.is_room() {
+            match engine
+                .read(job, || engine.client.room_members(folder.id))
+                .await
+            {
+                Ok(members) => members,
+                Err(err) => {
+                    return Ok(Err(Unfit::Unreadable(format!(
+                        "cannot read the room's members: {err}"
+                    ))));
+                }
+            }
+        } else {
+            Vec::new()
+        };
+        engine
+            .journal
+            .record(Record::Prior(PriorRecord {
+                at: now(),
+                leaver: job.label.clone(),
+                account: None,
+                workspace: Some(prior::workspace(folder, &members)),
+            }))
+            .await?;
+        job.record_prior_workspace = false;
+    }
     if let Lookup::Found(folder) = workspace {
         let kind = if folder.is_room() {
             WorkspaceKind::Room

@@ -36,6 +36,10 @@ pub struct RunHeader {
     pub manifest_sha256: String,
     pub portal: String,
     pub started: String,
+    /// `offboard revert`: the id of the `apply` run it reverts (`manifest` names
+    /// that run's directory).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reverts: Option<String>,
 }
 
 /// One line of the journal.
@@ -49,6 +53,9 @@ pub enum Record {
     /// Who a leaver is and what this session makes of them (written at every
     /// start, before any of their steps).
     Leaver(LeaverRecord),
+    /// What a leaver's account or workspace was before the run's first change to
+    /// it, for `offboard revert`: written once per part, before that change.
+    Prior(PriorRecord),
     /// A write is about to be sent.
     Intent {
         seq: u64,
@@ -141,6 +148,76 @@ pub struct LeaverRecord {
     /// The requested steps, in the order they run.
     pub steps: Vec<String>,
     pub ticket: Option<String>,
+}
+
+/// The state a run replaces, as it was read before the run's first write to it. The
+/// account part is written before the lock-out (from the session's first reading
+/// of the portal), the workspace part when the leaver's pipeline reads the
+/// workspace, before any step changes it; neither is written again, nor after an
+/// earlier session already changed that part without recording it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PriorRecord {
+    pub at: String,
+    pub leaver: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<PriorAccount>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workspace: Option<PriorWorkspace>,
+}
+
+/// A leaver's account before the lock-out.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PriorAccount {
+    pub user_id: String,
+    pub email: String,
+    pub display_name: String,
+    /// `EmployeeStatus`: 1 active, 2 disabled.
+    pub status: u8,
+    /// `DocSpaceAdmin`, `RoomAdmin`, `User` or `Guest`, as `EmployeeType` names them.
+    pub kind: String,
+    /// Their API keys, which revoking deletes for good: kept as what they were.
+    #[serde(default)]
+    pub keys: Vec<PriorKey>,
+}
+
+/// An API key as it was (never the key itself: DocSpace shows only its last
+/// characters).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PriorKey {
+    pub id: String,
+    pub name: String,
+    pub postfix: String,
+}
+
+/// A leaver's workspace before any step changed it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PriorWorkspace {
+    pub id: i64,
+    /// `room` or `folder`.
+    pub kind: String,
+    pub title: String,
+    /// The owner's user id (`createdBy`).
+    pub owner: Option<String>,
+    pub archived: bool,
+    /// The folder it sat in (a folder workspace moves into the archive folder).
+    pub parent_id: Option<i64>,
+    /// A room's members, owner included, as `GET files/rooms/{id}/share` listed
+    /// them; empty for a folder.
+    #[serde(default)]
+    pub members: Vec<PriorMember>,
+}
+
+/// One member record of a room.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PriorMember {
+    /// A user's or a group's id.
+    pub id: String,
+    pub group: bool,
+    pub name: String,
+    /// `FileShare`.
+    pub access: u8,
+    #[serde(default)]
+    pub owner: bool,
 }
 
 /// The key, in a step's end, of its session's counters up to then: what the report

@@ -16,6 +16,7 @@ fn header(hash: &str) -> RunHeader {
         manifest_sha256: hash.into(),
         portal: "http://127.0.0.1:1/".into(),
         started: "2026-11-29T08:00:00Z".into(),
+        reverts: None,
     }
 }
 

@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use crate::docspace::model::{Employee, Folder, Share};
+use crate::docspace::model::{Employee, EmployeeRef, Folder, Share};
 use crate::manifest::{Leaver, Step};
 
 use super::model::*;
@@ -405,4 +405,86 @@ pub fn current_members(members: &[Share]) -> BTreeMap<String, u8> {
             s.subject().map(|id| (id.to_lowercase(), access))
         })
         .collect()
+}
+
+/// The members after `POST files/owner` to each of `owners` in turn, as DocSpace
+/// does it (`FileStorageService.ChangeOwnerAsync`): the new owner's own record
+/// goes and the previous owner becomes a room manager, unless they are disabled
+/// (`FileSharingAceHelper.SetAceObjectAsync` skips terminated users). Saves reading
+/// the members again; the member change that follows is checked against the
+/// portal if its answer is lost.
+pub fn after_owner_changes(members: &[Share], owners: &[&str], disabled: &str) -> Vec<Share> {
+    let mut members = members.to_vec();
+    for new_owner in owners {
+        let previous = owner_of(&members);
+        if previous.as_deref() == Some(*new_owner) {
+            continue;
+        }
+        members.retain(|s| {
+            !s.is_owner
+                && !s
+                    .subject()
+                    .is_some_and(|id| id.eq_ignore_ascii_case(new_owner))
+        });
+        members.insert(0, user_share(new_owner, ROOM_MANAGER, true));
+        if let Some(previous) = previous.filter(|p| !p.eq_ignore_ascii_case(disabled)) {
+            members.push(user_share(&previous, ROOM_MANAGER, false));
+        }
+    }
+    members
+}
+
+fn user_share(id: &str, access: u8, is_owner: bool) -> Share {
+    Share {
+        access,
+        shared_to_user: Some(EmployeeRef {
+            id: id.to_owned(),
+            display_name: String::new(),
+        }),
+        shared_to_group: None,
+        is_owner,
+        subject_type: 0,
+    }
+}
+
+/// The room owner's id (lowercase).
+pub fn owner_of(members: &[Share]) -> Option<String> {
+    members
+        .iter()
+        .find(|s| s.is_owner)
+        .and_then(Share::subject)
+        .map(str::to_lowercase)
+}
+
+/// The member records to send (`PUT files/rooms/{id}/share`) so that only `wanted` remain (besides the owner):
+/// everyone else removed, the key's own user last.
+pub fn member_writes(
+    members: &[Share],
+    wanted: &BTreeMap<String, u8>,
+    caller: &str,
+) -> Vec<(String, u8)> {
+    let owner = owner_of(members);
+    let mut changes = Vec::new();
+    let mut own = None;
+    for share in members.iter().filter(|s| !s.is_owner) {
+        let Some(id) = share.subject().map(str::to_lowercase) else {
+            continue;
+        };
+        match wanted.get(&id) {
+            Some(access) if *access == share.access => {}
+            Some(access) => changes.push((id, *access)),
+            None if id == caller => own = Some((id, 0)),
+            None => changes.push((id, 0)),
+        }
+    }
+    for (id, access) in wanted {
+        let present = members
+            .iter()
+            .any(|s| s.subject().is_some_and(|s| s.eq_ignore_ascii_case(id)));
+        if !present && owner.as_deref() != Some(id.as_str()) {
+            changes.push((id.clone(), *access));
+        }
+    }
+    changes.extend(own);
+    changes
 }

@@ -7,4 +7,5 @@ pub mod excerpt;
 pub mod markdown;
 pub mod plan;
 pub mod progress;
+pub mod revert;
 pub mod run;

@@ -42,7 +42,11 @@ pub struct RunSummary {
     /// `finished`, `interrupted` (Ctrl-C) or `incomplete` (the last session was
     /// killed: its journal ends without a last word).
     pub state: String,
-    /// `apply` sessions that worked on this run directory.
+    /// `offboard revert`: the id of the `apply` run it reverts (`manifest` names that
+    /// run's directory); absent for an `apply` run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reverts: Option<String>,
+    /// Sessions that worked on this run directory.
     pub sessions: u32,
     pub totals: Totals,
     /// HTTP requests sent, retries included, as counted by sessions that ended.
@@ -207,7 +211,8 @@ pub fn build(replay: &Replay) -> Option<RunReport> {
                     );
                 }
             }
-            Record::Outcome { .. } => {}
+            // What the run replaced: `offboard revert` reads it, the report does not.
+            Record::Outcome { .. } | Record::Prior(_) => {}
             Record::Interrupted {
                 at, counters: c, ..
             }
@@ -255,6 +260,7 @@ pub fn build(replay: &Replay) -> Option<RunReport> {
             portal: header.portal,
             tool_version: header.tool_version,
             started: header.started,
+            reverts: header.reverts,
             ended,
             state: state.to_owned(),
             sessions,
@@ -395,7 +401,12 @@ pub fn summary(report: &RunReport, run_dir: &Path) -> String {
     if t.failed > 0 {
         let _ = writeln!(
             out,
-            "  next: fix the causes, then run the same apply with --only-failed to retry just those leavers"
+            "  next: fix the causes, then run the same {} with --only-failed to retry just those leavers",
+            if report.run.reverts.is_some() {
+                "revert"
+            } else {
+                "apply"
+            }
         );
     }
     let _ = writeln!(

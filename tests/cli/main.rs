@@ -20,6 +20,8 @@ mod layering;
 mod plan;
 mod reach;
 #[cfg(feature = "sim")]
+mod revert;
+#[cfg(feature = "sim")]
 mod saved;
 mod schema;
 #[cfg(feature = "sim")]

@@ -7,16 +7,16 @@
 //! and the workspace is read again; every write that must not happen twice is
 //! settled by reading the room or folder.
 
-use std::collections::BTreeMap;
-
 use serde_json::json;
 
 use super::shared::{OrFail, SETTLE_WAIT, StepError, finish, same_id, send_once};
-use crate::docspace::model::{Folder, Share};
+use crate::docspace::model::Folder;
 use crate::executor::engine::{Engine, Job, StepEnd};
 use crate::executor::pacer::Lane;
 use crate::manifest::Step;
-use crate::plan::{ROOM_MANAGER, current_members, wanted_members};
+use crate::plan::{
+    ROOM_MANAGER, after_owner_changes, current_members, member_writes, owner_of, wanted_members,
+};
 
 pub(super) async fn run(engine: &Engine, job: &Job) -> Result<StepEnd, StepError> {
     let in_doubt = job.in_doubt.contains(&Step::Archive);
@@ -60,9 +60,12 @@ async fn archive_room(engine: &Engine, job: &Job, room: &Folder) -> Result<StepE
         .read(job, || client.room_members(room.id))
         .await
         .or_fail("cannot read the room's members")?;
+    // `after`: what the run leaves, which `offboard revert` compares the room with
+    // (someone who changed it since did so on purpose).
     let detail = json!({
         "location": format!("Archive/{}", room.title),
         "link": link(engine, room.id, true),
+        "after": { "owner": archive_owner, "members": wanted, "archived": true },
     });
     if room.is_archived() {
         if current_members(&members) == wanted
@@ -87,7 +90,7 @@ async fn archive_room(engine: &Engine, job: &Job, room: &Folder) -> Result<StepE
         });
     let mut new_owners: Vec<&str> = Vec::new();
     let owned_and_right = owner.as_deref() == Some(archive_owner.as_str())
-        && member_changes(&members, &wanted, &caller).is_empty();
+        && member_writes(&members, &wanted, &caller).is_empty();
     if owned_and_right {
         // Owner and members are as wanted already (an earlier session stopped
         // between the member change and the archiving): taking the room over
@@ -122,7 +125,7 @@ async fn archive_room(engine: &Engine, job: &Job, room: &Folder) -> Result<StepE
         members = after_owner_changes(&members, &new_owners, &job.user.id);
     }
 
-    let changes = member_changes(&members, &wanted, &caller);
+    let changes = member_writes(&members, &wanted, &caller);
     if !changes.is_empty() {
         // Sent once: the change removes the key's own user from the room, so a
         // resend after a lost answer would be refused. The members list says
@@ -137,7 +140,7 @@ async fn archive_room(engine: &Engine, job: &Job, room: &Folder) -> Result<StepE
             || client.set_room_members(room.id, &changes),
             async || {
                 let now = engine.read(job, || client.room_members(room.id)).await?;
-                Ok(member_changes(&now, &wanted, &caller).is_empty())
+                Ok(member_writes(&now, &wanted, &caller).is_empty())
             },
         )
         .await?
@@ -157,41 +160,6 @@ async fn archive_room(engine: &Engine, job: &Job, room: &Folder) -> Result<StepE
 
     move_room(engine, job, room.id, true).await?;
     Ok(StepEnd::Done(detail))
-}
-
-/// The members after `POST files/owner` to each of `owners` in turn, as DocSpace
-/// does it (`FileStorageService.ChangeOwnerAsync`): the new owner's own record
-/// goes and the previous owner becomes a room manager, unless they are disabled
-/// (`FileSharingAceHelper.SetAceObjectAsync` skips terminated users). Saves reading
-/// the members again; the member change that follows is checked against the
-/// portal if its answer is lost.
-fn after_owner_changes(members: &[Share], owners: &[&str], disabled: &str) -> Vec<Share> {
-    let mut members = members.to_vec();
-    for new_owner in owners {
-        let previous = owner_of(&members);
-        if previous.as_deref() == Some(*new_owner) {
-            continue;
-        }
-        members.retain(|s| !s.is_owner && !s.subject().is_some_and(|id| same_id(id, new_owner)));
-        members.insert(0, user_share(new_owner, ROOM_MANAGER, true));
-        if let Some(previous) = previous.filter(|p| !same_id(p, disabled)) {
-            members.push(user_share(&previous, ROOM_MANAGER, false));
-        }
-    }
-    members
-}
-
-fn user_share(id: &str, access: u8, is_owner: bool) -> Share {
-    Share {
-        access,
-        shared_to_user: Some(crate::docspace::model::EmployeeRef {
-            id: id.to_owned(),
-            display_name: String::new(),
-        }),
-        shared_to_group: None,
-        is_owner,
-        subject_type: 0,
-    }
 }
 
 /// Archives a room (or brings it back) and waits for the operation; settled by
@@ -244,48 +212,6 @@ async fn move_room(engine: &Engine, job: &Job, room: i64, archive: bool) -> Resu
     Ok(())
 }
 
-/// The room owner's id (lowercase).
-fn owner_of(members: &[Share]) -> Option<String> {
-    members
-        .iter()
-        .find(|s| s.is_owner)
-        .and_then(Share::subject)
-        .map(str::to_lowercase)
-}
-
-/// The member records to send so that only `wanted` remain (besides the owner):
-/// everyone else removed, the key's own user last.
-fn member_changes(
-    members: &[Share],
-    wanted: &BTreeMap<String, u8>,
-    caller: &str,
-) -> Vec<(String, u8)> {
-    let owner = owner_of(members);
-    let mut changes = Vec::new();
-    let mut own = None;
-    for share in members.iter().filter(|s| !s.is_owner) {
-        let Some(id) = share.subject().map(str::to_lowercase) else {
-            continue;
-        };
-        match wanted.get(&id) {
-            Some(access) if *access == share.access => {}
-            Some(access) => changes.push((id, *access)),
-            None if id == caller => own = Some((id, 0)),
-            None => changes.push((id, 0)),
-        }
-    }
-    for (id, access) in wanted {
-        let present = members
-            .iter()
-            .any(|s| s.subject().is_some_and(|s| same_id(s, id)));
-        if !present && owner.as_deref() != Some(id.as_str()) {
-            changes.push((id.clone(), *access));
-        }
-    }
-    changes.extend(own);
-    changes
-}
-
 async fn archive_folder(engine: &Engine, job: &Job, folder: &Folder) -> Result<StepEnd, StepError> {
     let Some(target) = &job.archive_folder else {
         return Ok(StepEnd::Failed(
@@ -296,6 +222,7 @@ async fn archive_folder(engine: &Engine, job: &Job, folder: &Folder) -> Result<S
     let mut detail = json!({
         "location": format!("{}/{}", target.title, folder.title),
         "link": link(engine, folder.id, false),
+        "after": { "parent_id": target.id },
     });
     let moved = folder.parent_id == Some(target.id);
     if !moved {
@@ -408,7 +335,7 @@ async fn archive_grants(engine: &Engine, job: &Job, target: &Folder) -> Vec<Stri
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::docspace::model::{EmployeeRef, GroupRef};
+    use crate::docspace::model::{EmployeeRef, GroupRef, Share};
     use crate::plan::READ;
 
     fn user(id: &str, access: u8, is_owner: bool) -> Share {
@@ -447,7 +374,7 @@ mod tests {
             group("hr", 10),
         ];
         assert_eq!(
-            member_changes(&members, &wanted, "me"),
+            member_writes(&members, &wanted, "me"),
             vec![
                 ("colleague".to_owned(), 0),
                 ("hr".to_owned(), READ),
@@ -465,7 +392,7 @@ mod tests {
         assert_eq!(owner_of(&after).as_deref(), Some("ao"));
         let wanted = wanted_members("ao", Some("hr"));
         assert_eq!(
-            member_changes(&after, &wanted, "me"),
+            member_writes(&after, &wanted, "me"),
             vec![
                 ("colleague".to_owned(), 0),
                 ("hr".to_owned(), READ),
@@ -476,7 +403,7 @@ mod tests {
         let theirs = [user("leaver", ROOM_MANAGER, true)];
         let after = after_owner_changes(&theirs, &["me", "ao"], "leaver");
         assert_eq!(
-            member_changes(&after, &wanted_members("ao", None), "me"),
+            member_writes(&after, &wanted_members("ao", None), "me"),
             vec![("me".to_owned(), 0)]
         );
     }
@@ -486,10 +413,10 @@ mod tests {
         let wanted = wanted_members("ao", Some("hr"));
         let members = [user("me", ROOM_MANAGER, true)];
         assert_eq!(
-            member_changes(&members, &wanted, "me"),
+            member_writes(&members, &wanted, "me"),
             vec![("ao".to_owned(), ROOM_MANAGER), ("hr".to_owned(), READ)]
         );
         let right = [user("ao", ROOM_MANAGER, true), group("hr", READ)];
-        assert!(member_changes(&right, &wanted, "me").is_empty());
+        assert!(member_writes(&right, &wanted, "me").is_empty());
     }
 }
