@@ -7,5 +7,4 @@ pub mod excerpt;
 pub mod markdown;
 pub mod plan;
 pub mod progress;
-pub mod revert;
 pub mod run;

@@ -8,6 +8,7 @@
 mod execute;
 mod plan;
 mod session;
+mod show;
 mod source;
 
 pub use plan::{

@@ -164,7 +164,7 @@ pub async fn revert(r: Revert) -> u8 {
         .iter()
         .filter_map(|l| earlier_of(&l.label))
         .collect();
-    let text = crate::report::revert::human(&plans, &resumed, &portal);
+    let text = super::show::human(&plans, &resumed, &portal);
     eprint!("{text}");
     let due = plans
         .iter()

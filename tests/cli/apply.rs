@@ -613,7 +613,7 @@ async fn a_canceled_reassign_fails_and_only_failed_runs_it_again() {
 
 /// The parts of the portal an offboarding changes, in a form two portals built from
 /// the same seed can be compared by.
-fn offboarding_state(state: &Value) -> Value {
+pub(crate) fn offboarding_state(state: &Value) -> Value {
     let users: Vec<(String, u64)> = state["users"]
         .as_array()
         .unwrap()
@@ -676,7 +676,13 @@ pub(crate) async fn start_and_wait(
     run_dir: &Path,
     steps: usize,
 ) -> Child {
-    let mut child = command(sim, args)
+    spawn_and_wait(command(sim, args), run_dir, steps).await
+}
+
+/// Starts `command` (an `apply` or a `revert`) and returns once the journal in
+/// `run_dir` shows `steps` finished steps. Its output is kept for `wait_with_output`.
+pub(crate) async fn spawn_and_wait(mut command: Command, run_dir: &Path, steps: usize) -> Child {
+    let mut child = command
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -686,7 +692,7 @@ pub(crate) async fn start_and_wait(
             return child;
         }
         if let Some(status) = child.try_wait().unwrap() {
-            panic!("apply ended before it was stopped: {status}");
+            panic!("the run ended before it was stopped: {status}");
         }
         tokio::time::sleep(Duration::from_millis(5)).await;
     }

@@ -174,3 +174,187 @@ async fn a_folder_workspace_moves_back_where_it_was() {
     let report = report(&run_dir.join("revert"));
     assert_eq!(step(leaver(&report, DMITRI), "move_back"), "done");
 }
+
+/// Moves a folder through the API as the portal's owner (someone tidying up after
+/// the run), and waits until the portal shows it moved.
+async fn move_folder(sim: &SimHandle, folder_id: i64, to: i64) {
+    let answer = crate::support::http()
+        .put(format!("{}/api/2.0/files/fileops/move", sim.url()))
+        .bearer_auth(sim.owner_key())
+        .json(&json!({ "folderIds": [folder_id], "fileIds": [], "destFolderId": to }))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        answer.status().is_success(),
+        "{}",
+        answer.text().await.unwrap()
+    );
+    for _ in 0..1000 {
+        if folder(&sim.state(), folder_id)["parent"] == to {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    panic!("folder {folder_id} never reached {to}");
+}
+
+#[tokio::test]
+async fn what_someone_changed_after_the_run_is_left_alone_unless_forced() {
+    let dir = tempfile::tempdir().unwrap();
+    let (sim, before, run_dir) = applied(dir.path()).await;
+    // Someone moves Dmitri's archived folder on to the Engineering room.
+    move_folder(&sim, DMITRI_FOLDER, 2002).await;
+
+    let run = revert(&sim, &run_dir, &["--leaver", DMITRI, "--yes"]).await;
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr
+            .contains("move_back  drifted      someone moved the folder after the run (it is in folder 2002 now)"),
+        "{}",
+        run.stderr
+    );
+    let state = sim.state();
+    assert_eq!(folder(&state, DMITRI_FOLDER)["parent"], 2002, "left alone");
+    assert_eq!(user(&state, DMITRI)["status"], 1, "the account is back");
+    let report = report(&run_dir.join("revert"));
+    let dmitri = leaver(&report, DMITRI);
+    assert_eq!(step(dmitri, "move_back"), "skipped");
+    assert_eq!(step(dmitri, "enable"), "done");
+    assert!(
+        dmitri["warnings"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("move_back: left as it is"),
+        "{dmitri:#}"
+    );
+
+    // --force: the same revert takes it up and puts the folder back.
+    let forced = revert(&sim, &run_dir, &["--leaver", DMITRI, "--yes", "--force"]).await;
+    assert_eq!(forced.code, 0, "{}\n{}", forced.stdout, forced.stderr);
+    assert_eq!(
+        folder(&sim.state(), DMITRI_FOLDER)["parent"],
+        folder(&before, DMITRI_FOLDER)["parent"]
+    );
+    let report = crate::apply::report(&run_dir.join("revert"));
+    assert_eq!(step(leaver(&report, DMITRI), "move_back"), "done");
+}
+
+#[tokio::test]
+async fn a_run_made_without_prior_state_is_not_guessed_at() {
+    let dir = tempfile::tempdir().unwrap();
+    let (sim, _, run_dir) = applied(dir.path()).await;
+    // As an older version journaled it: no `prior` records.
+    let journal = run_dir.join("journal.jsonl");
+    let text = std::fs::read_to_string(&journal).unwrap();
+    let older: String = text
+        .lines()
+        .filter(|l| !l.contains(r#""type":"prior""#))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert_ne!(older, text, "the run journaled prior state");
+    std::fs::write(&journal, older).unwrap();
+
+    let sent = writes(&sim);
+    let run = revert(&sim, &run_dir, &["--yes"]).await;
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(writes(&sim), sent, "nothing was guessed at");
+    assert!(
+        run.stderr
+            .contains("carla.mendes@example.com: no prior state"),
+        "{}",
+        run.stderr
+    );
+    let report = report(&run_dir.join("revert"));
+    for l in report["leavers"].as_array().unwrap() {
+        assert_eq!(l["outcome"], "invalid", "{l:#}");
+        assert!(
+            l["reason"].as_str().unwrap().contains("older version"),
+            "{l:#}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_room_whose_owner_cannot_own_rooms_stays_with_the_archive_owner() {
+    // Kai owned his room before the run but is a User on this portal (a type
+    // changed after the room was made): DocSpace gives rooms only to room admins
+    // and DocSpace admins (`FileStorageService.ChangeOwnerAsync`).
+    let text = docspace_sim::DEMO_PORTAL.replace(
+        "last_name: Contractor, type: RoomAdmin",
+        "last_name: Contractor, type: User",
+    );
+    assert_ne!(text, docspace_sim::DEMO_PORTAL);
+    let fixture = docspace_sim::Fixture::from_yaml(&text).unwrap();
+    let sim = docspace_sim::spawn(quick(), &docspace_sim::Source::Fixture(Box::new(fixture)))
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = write_manifest(dir.path(), DEMO_MANIFEST);
+    let run_dir = dir.path().join("run");
+    let run = apply(&sim, &yes(&manifest, &run_dir)).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let kai = "0b5c1f7e-4a7d-4f55-9a53-2f8e2b1c6d10";
+
+    let run = revert(&sim, &run_dir, &["--leaver", kai, "--yes"]).await;
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains(
+            "is a User now, and DocSpace gives rooms only to room admins and DocSpace admins"
+        ),
+        "{}",
+        run.stderr
+    );
+    let state = sim.state();
+    let room = folder(&state, 3104);
+    assert_eq!(
+        room["createdBy"],
+        user(&state, "it.archive@example.com")["id"],
+        "the room stays with the archive owner"
+    );
+    assert_eq!(user(&state, "kai.contractor@example.com")["status"], 1);
+    let report = report(&run_dir.join("revert"));
+    let kai = leaver(&report, kai);
+    assert_eq!(step(kai, "owner"), "failed");
+    assert_eq!(step(kai, "unarchive"), "done");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revert_killed_half_way_resumes_to_the_same_portal_as_a_whole_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let leavers = 12;
+    for sub in ["whole", "killed"] {
+        std::fs::create_dir_all(dir.path().join(sub)).unwrap();
+    }
+    let (whole, _, whole_run) =
+        crate::apply::applied(leavers, quick(), &dir.path().join("whole")).await;
+    let offboarded = crate::apply::offboarding_state(&whole.state());
+    let run = revert(&whole, &whole_run, &["--yes", "--concurrency", "2"]).await;
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+
+    let (sim, _, run_dir) =
+        crate::apply::applied(leavers, quick(), &dir.path().join("killed")).await;
+    let revert_dir = run_dir.join("revert");
+    let mut command = against(
+        &sim.url(),
+        sim.owner_key(),
+        "revert",
+        &[run_dir.to_str().unwrap(), "--yes", "--concurrency", "2"],
+    );
+    command.env("NO_COLOR", "1");
+    let mut child = crate::apply::spawn_and_wait(command, &revert_dir, leavers + 4).await;
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let resumed = revert(&sim, &run_dir, &["--yes", "--concurrency", "2"]).await;
+    assert_eq!(
+        resumed.code, run.code,
+        "{}\n{}",
+        resumed.stdout, resumed.stderr
+    );
+    assert!(resumed.stderr.contains("resuming"), "{}", resumed.stderr);
+    let reverted = crate::apply::offboarding_state(&whole.state());
+    assert_ne!(reverted, offboarded, "the whole revert changed the portal");
+    assert_eq!(crate::apply::offboarding_state(&sim.state()), reverted);
+    let report = report(&revert_dir);
+    assert_eq!(report["run"]["sessions"], 2);
+}

@@ -2,7 +2,8 @@
 
 use std::fmt::Write as _;
 
-use crate::revert::{AppliedLeaver, ItemStatus, LeaverRevert, RevertOutcome};
+use super::plan::{ItemStatus, LeaverRevert, RevertOutcome};
+use super::source::AppliedLeaver;
 
 fn outcome(outcome: RevertOutcome) -> &'static str {
     match outcome {
