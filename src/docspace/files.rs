@@ -5,7 +5,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use super::error::ApiError;
-use super::model::{Folder, FolderContents, Operation, RoomSecurity, Share, Total};
+use super::model::{Folder, FolderContents, Operation, OwnedRooms, RoomSecurity, Share, Total};
 
 use super::client::{Client, PAGE};
 
@@ -43,6 +43,18 @@ impl Client {
         let contents: Total =
             Self::required(self.get("api/2.0/files/rooms", &query).await?, "rooms")?;
         Ok(contents.total)
+    }
+
+    /// The rooms (active or archived) `user_id` owns: how many, and the titles of
+    /// the first hundred.
+    pub async fn rooms_owned(&self, user_id: &str) -> Result<OwnedRooms, ApiError> {
+        let query = [
+            ("subjectId", user_id.to_owned()),
+            ("subjectFilter", "0".to_owned()),
+            ("searchArea", "2".to_owned()),
+            ("count", PAGE.to_string()),
+        ];
+        Self::required(self.get("api/2.0/files/rooms", &query).await?, "rooms")
     }
 
     /// Every member of a room (owner first), all pages.

@@ -248,6 +248,23 @@ pub struct Total {
     pub total: u64,
 }
 
+/// The rooms a user owns, as a page of `GET files/rooms` lists them: the total and
+/// the first page's titles (ids are left alone: a third-party room's is a string).
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+pub struct OwnedRooms {
+    #[serde(default)]
+    pub total: u64,
+    #[serde(default)]
+    pub folders: Vec<Titled>,
+}
+
+/// An entry of a list, by its title only.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+pub struct Titled {
+    #[serde(default)]
+    pub title: String,
+}
+
 /// `FolderContentDto`.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase")]

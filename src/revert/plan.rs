@@ -471,8 +471,26 @@ fn cannot_undo(applied: &AppliedLeaver) -> Vec<String> {
     }
     if let Some(to) = &applied.reassigned_to {
         let user = applied.record.user_id.as_deref().unwrap_or("USER_ID");
+        let sent = applied.reassigned.clone().unwrap_or_default();
+        let whom = sent["to_email"].as_str().unwrap_or(to);
+        let rooms = match (sent["owned_rooms"].as_u64(), sent["room_titles"].as_array()) {
+            (Some(n), Some(titles)) if n > 0 => {
+                let titles: Vec<&str> = titles.iter().filter_map(|t| t.as_str()).collect();
+                let more = if n as usize > titles.len() {
+                    ", …"
+                } else {
+                    ""
+                };
+                format!(
+                    "{n} room(s) they owned ({}{more}) and their documents",
+                    titles.join(", ")
+                )
+            }
+            (Some(0), _) => "their documents (they owned no room)".to_owned(),
+            _ => "the rooms they owned and their documents".to_owned(),
+        };
         out.push(format!(
-            "their data was reassigned to {to} and stays there (the rooms they owned, their documents); hand a room back with POST api/2.0/files/owner {{\"folderIds\": [ROOM_ID], \"userId\": \"{user}\"}}"
+            "their data was reassigned to {whom} and stays there: {rooms}; hand a room back with POST api/2.0/files/owner {{\"folderIds\": [ROOM_ID], \"userId\": \"{user}\"}}"
         ));
     }
     out

@@ -36,6 +36,9 @@ pub struct AppliedLeaver {
     pub keys_deleted: Vec<String>,
     /// Whom their data was reassigned to (a user id), when a reassign was sent.
     pub reassigned_to: Option<String>,
+    /// What the reassign handed over, as the journal named it before: the archive
+    /// owner's email, how many rooms the leaver owned, the first hundred titles.
+    pub reassigned: Option<Value>,
     /// A room as the archive step left it: owner, members (id → access, the owner
     /// counted as manager), archived.
     pub room_after: Option<RoomAfter>,
@@ -89,6 +92,7 @@ pub fn leavers(records: &[Record]) -> Vec<AppliedLeaver> {
                         ended: HashMap::new(),
                         keys_deleted: Vec::new(),
                         reassigned_to: None,
+                        reassigned: None,
                         room_after: None,
                         folder_after: None,
                     }
@@ -121,6 +125,7 @@ pub fn leavers(records: &[Record]) -> Vec<AppliedLeaver> {
                         && let Some(to) = detail["to"].as_str()
                     {
                         entry.reassigned_to = Some(to.to_lowercase());
+                        entry.reassigned.get_or_insert_with(|| detail.clone());
                     }
                 }
             }

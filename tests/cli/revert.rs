@@ -106,7 +106,13 @@ async fn one_leaver_gets_their_account_and_room_back_as_they_were() {
         "{}",
         run.stderr
     );
-    assert!(run.stderr.contains("reassigned to"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains(
+            "their data was reassigned to it.archive@example.com and stays there: 1 room(s) they owned (Nordics expansion) and their documents"
+        ),
+        "{}",
+        run.stderr
+    );
     // The other leavers stay offboarded.
     assert_eq!(
         restorable(&after, DMITRI, DMITRI_FOLDER),

@@ -109,6 +109,12 @@ pub(super) async fn run(engine: &Engine, job: &Job) -> Result<StepEnd, StepError
             StepEnd::Unchanged(json!({ "detail": "already reassigned: owns no room" }))
         });
     }
+    // What the job hands over, for `offboard revert` to name what stays with the
+    // archive owner (a failed read only leaves it unnamed).
+    let owned = engine
+        .read(job, || client.rooms_owned(&user.id))
+        .await
+        .unwrap_or_default();
     let started = Instant::now();
     let sent_at = jiff::Timestamp::now() - CLOCK_SKEW;
     // A started job has a progress record at once, and a finished one leaves its
@@ -119,7 +125,11 @@ pub(super) async fn run(engine: &Engine, job: &Job) -> Result<StepEnd, StepError
         Step::Reassign,
         Some(Lane::Once),
         "POST people/reassign/start",
-        json!({ "from": user.id, "to": to.id }),
+        json!({
+            "from": user.id, "to": to.id, "to_email": to.email,
+            "owned_rooms": owned.total,
+            "room_titles": owned.folders.iter().map(|f| f.title.as_str()).collect::<Vec<_>>(),
+        }),
         || client.reassign_start(&user.id, &to.id, false),
         async || {
             Ok(engine
