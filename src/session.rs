@@ -20,7 +20,7 @@ use crate::observe::{Depth, PlanError, observe};
 use crate::plan::{Outcome, SavedPlan, plan};
 use crate::report::run as run_report;
 use crate::run_dir::hex;
-use crate::stops::Stops;
+use crate::stops::{Ended, Stops};
 
 /// Everything `apply` needs once the command line is read.
 pub struct Apply {
@@ -377,11 +377,33 @@ pub async fn apply_manifest(apply: Apply) -> u8 {
             return exit::FAILED;
         }
     };
-    let last = if session.interrupted {
+    close(
+        &journal,
+        &settings.run_dir,
+        session.interrupted,
+        counters,
+        ended,
+        session.failed,
+    )
+    .await
+}
+
+/// Ends a session that wrote (`apply`, `revert`): its last journal record (finished,
+/// or interrupted and why), the reports, the summary; the exit code. `failed`:
+/// leavers this session saw fail that the report may not count.
+pub async fn close(
+    journal: &crate::journal::SharedJournal,
+    run_dir: &Path,
+    interrupted: bool,
+    counters: crate::journal::SessionCounters,
+    ended: Ended,
+    failed: usize,
+) -> u8 {
+    let last = if interrupted {
         Record::Interrupted {
             at: now(),
             counters,
-            reason: ended.gave_up,
+            reason: ended.gave_up.clone(),
         }
     } else {
         Record::Finished {
@@ -393,24 +415,20 @@ pub async fn apply_manifest(apply: Apply) -> u8 {
         eprintln!("error: cannot write the journal: {err}");
         return exit::FAILED;
     }
-    drop(journal);
-    let report = match run_report::write_reports(&settings.run_dir) {
+    let report = match run_report::write_reports(run_dir) {
         Ok(report) => report,
         Err(message) => {
             say!("error: {message}");
             return exit::FAILED;
         }
     };
-    run_report::print_summary(&report, &settings.run_dir);
-    if pacer.gone().is_cancelled() {
+    run_report::print_summary(&report, run_dir);
+    let totals = &report.run.totals;
+    if ended.gave_up.is_some() {
         exit::PORTAL
-    } else if session.interrupted {
+    } else if interrupted {
         ended.code
-    } else if report.run.totals.failed > 0
-        || report.run.totals.invalid > 0
-        || report.run.totals.drifted > 0
-        || session.failed > 0
-    {
+    } else if totals.failed > 0 || totals.invalid > 0 || totals.drifted > 0 || failed > 0 {
         exit::FAILED
     } else {
         exit::SUCCESS

@@ -138,6 +138,20 @@ impl Job {
     }
 }
 
+/// What the journal says of a write's answer (the `sent` outcome closing its
+/// intent): nothing when it succeeded, the error otherwise, and `in_doubt` when no
+/// answer says whether the portal acted, so the write stays in doubt until the
+/// portal shows it, even when the step ends failed.
+pub fn sent_detail<T>(answer: &Result<T, ApiError>) -> Value {
+    match answer {
+        Ok(_) => json!({}),
+        Err(err) if err.is_transient() && !err.surely_not_processed() => {
+            json!({ "error": err.to_string(), "in_doubt": true })
+        }
+        Err(err) => json!({ "error": err.to_string() }),
+    }
+}
+
 /// How a step ended.
 pub(super) enum StepEnd {
     Done(Value),
@@ -260,22 +274,13 @@ impl Engine {
             // A batcher's call: it goes through the pacer once for the whole batch.
             None => call().await,
         };
-        let closing = match &answer {
-            Ok(_) => json!({}),
-            // No answer that says whether the portal acted: the write stays in
-            // doubt until the portal shows it, even when the step ends failed.
-            Err(err) if err.is_transient() && !err.surely_not_processed() => {
-                json!({ "error": err.to_string(), "in_doubt": true })
-            }
-            Err(err) => json!({ "error": err.to_string() }),
-        };
         self.journal
             .outcome(
                 Some(intent),
                 &job.label,
                 step.as_str(),
                 step_status::SENT,
-                closing,
+                sent_detail(&answer),
             )
             .await?;
         Ok(answer)

@@ -18,7 +18,7 @@ mod prior;
 mod run;
 mod steps;
 
-pub use engine::{Engine, Event, RunError, Settings};
+pub use engine::{Engine, Event, RunError, Settings, sent_detail};
 pub use pacer::{Lane, Pacer, PacerConfig, RetryPolicy};
 pub use past::Past;
 pub use run::{SessionEnd, execute};

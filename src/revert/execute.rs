@@ -18,7 +18,7 @@ use super::plan::{ENABLE, MEMBERS, MOVE_BACK, OWNER, UNARCHIVE, describe};
 use crate::docspace::model::{Folder, Operation, status};
 use crate::docspace::{ApiError, Client};
 use crate::executor::fileops::FileOps;
-use crate::executor::{Event, Lane, Pacer, RunError};
+use crate::executor::{Event, Lane, Pacer, RunError, sent_detail};
 use crate::journal::{PriorMember, PriorWorkspace, SESSION_SO_FAR, SharedJournal, step_status};
 use crate::plan::{ROOM_MANAGER, current_members, member_writes, owner_of};
 
@@ -88,15 +88,14 @@ impl Reverter {
             .intent(&job.label, step, action, detail)
             .await?;
         let answer = self.pacer.call_tallied(lane, Some(&job.tally), call).await;
-        let closing = match &answer {
-            Ok(_) => json!({}),
-            Err(err) if err.is_transient() && !err.surely_not_processed() => {
-                json!({ "error": err.to_string(), "in_doubt": true })
-            }
-            Err(err) => json!({ "error": err.to_string() }),
-        };
         self.journal
-            .outcome(Some(intent), &job.label, step, step_status::SENT, closing)
+            .outcome(
+                Some(intent),
+                &job.label,
+                step,
+                step_status::SENT,
+                sent_detail(&answer),
+            )
             .await?;
         Ok(answer)
     }

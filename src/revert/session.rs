@@ -25,7 +25,6 @@ use crate::journal::{
     FORMAT, Journal, LeaverRecord, Record, RunHeader, now, read_only, step_status,
 };
 use crate::plan::Lookup;
-use crate::report::run as run_report;
 use crate::run_dir::hex;
 use crate::stops::Stops;
 
@@ -309,48 +308,17 @@ pub async fn revert(r: Revert) -> u8 {
     let ended = stops.end().await;
     let _ = progress.await;
     let counters = pacer.counters.snapshot();
-    if let Err(err) = result {
-        say!("error: {err}");
-        eprintln!(
-            "hint: the journal holds everything up to this point; fix the cause and run revert again to resume"
-        );
-        return exit::FAILED;
-    }
-    let last = if interrupted {
-        Record::Interrupted {
-            at: now(),
-            counters,
-            reason: ended.gave_up.clone(),
-        }
-    } else {
-        Record::Finished {
-            at: now(),
-            counters,
-        }
-    };
-    if let Err(err) = journal.record(last).await {
-        eprintln!("error: cannot write the journal: {err}");
-        return exit::FAILED;
-    }
-    drop(journal);
-    let report = match run_report::write_reports(&r.run_dir) {
-        Ok(report) => report,
-        Err(message) => {
-            say!("error: {message}");
+    let failed = match result {
+        Ok(failed) => failed,
+        Err(err) => {
+            say!("error: {err}");
+            eprintln!(
+                "hint: the journal holds everything up to this point; fix the cause and run revert again to resume"
+            );
             return exit::FAILED;
         }
     };
-    run_report::print_summary(&report, &r.run_dir);
-    let totals = &report.run.totals;
-    if ended.gave_up.is_some() {
-        exit::PORTAL
-    } else if interrupted {
-        ended.code
-    } else if totals.failed > 0 || totals.invalid > 0 || totals.drifted > 0 {
-        exit::FAILED
-    } else {
-        exit::SUCCESS
-    }
+    crate::session::close(&journal, &r.run_dir, interrupted, counters, ended, failed).await
 }
 
 /// The leavers `--leaver` names (all when none), or the first name that is none of

@@ -76,7 +76,7 @@ pub(crate) fn step<'a>(leaver: &'a Value, name: &str) -> &'a str {
 }
 
 /// POST, PUT and DELETE requests the simulator has answered so far.
-fn writes(sim: &SimHandle) -> u64 {
+pub(crate) fn writes(sim: &SimHandle) -> u64 {
     sim.stats()["byRoute"]
         .as_object()
         .unwrap()

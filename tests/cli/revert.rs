@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use crate::apply::{
     DEMO_MANIFEST, apply, demo_portal, folder, leaver, quick, report, shares, step, user,
-    write_manifest, yes,
+    write_manifest, writes, yes,
 };
 use crate::support::{Run, against, finish};
 
@@ -56,16 +56,6 @@ async fn applied(dir: &Path) -> (SimHandle, Value, std::path::PathBuf) {
     let run = apply(&sim, &yes(&manifest, &run_dir)).await;
     assert_eq!(run.code, 0, "{}", run.stderr);
     (sim, before, run_dir)
-}
-
-fn writes(sim: &SimHandle) -> u64 {
-    sim.stats()["byRoute"]
-        .as_object()
-        .unwrap()
-        .iter()
-        .filter(|(route, _)| !route.starts_with("GET "))
-        .map(|(_, n)| n.as_u64().unwrap())
-        .sum()
 }
 
 #[tokio::test]
