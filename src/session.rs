@@ -282,16 +282,11 @@ pub async fn apply_manifest(apply: Apply) -> u8 {
     if apply.confirm {
         let text = crate::report::plan::human(&plan, crate::color::stderr());
         eprint!("{text}");
-        eprint!(
-            "Apply to {due} leaver{} on {}? [y/N] ",
+        if !confirmed(&format!(
+            "Apply to {due} leaver{} on {}?",
             if due == 1 { "" } else { "s" },
             plan.portal
-        );
-        let _ = std::io::stderr().flush();
-        let mut answer = String::new();
-        let _ = std::io::stdin().read_line(&mut answer);
-        if !matches!(answer.trim(), "y" | "Y" | "yes") {
-            eprintln!("declined: nothing was changed");
+        )) {
             return exit::DECLINED;
         }
     }
@@ -433,6 +428,19 @@ pub async fn close(
     } else {
         exit::SUCCESS
     }
+}
+
+/// Asks `question` on the terminal; a yes is `y` or `yes`. A no is said.
+pub fn confirmed(question: &str) -> bool {
+    eprint!("{question} [y/N] ");
+    let _ = std::io::stderr().flush();
+    let mut answer = String::new();
+    let _ = std::io::stdin().read_line(&mut answer);
+    let yes = matches!(answer.trim(), "y" | "Y" | "yes");
+    if !yes {
+        eprintln!("declined: nothing was changed");
+    }
+    yes
 }
 
 /// A run id: the start time and a few random hex digits.

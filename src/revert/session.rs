@@ -3,7 +3,6 @@
 //! restored, journaled in the revert's own run directory (resumable like apply),
 //! and write the reports.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -175,18 +174,13 @@ pub async fn revert(r: Revert) -> u8 {
         eprintln!("hint: read the revert plan above, then pass --yes");
         return exit::INVALID;
     }
-    if r.confirm {
-        eprint!(
-            "Revert {due} leaver{} on {portal}? [y/N] ",
+    if r.confirm
+        && !crate::session::confirmed(&format!(
+            "Revert {due} leaver{} on {portal}?",
             if due == 1 { "" } else { "s" }
-        );
-        let _ = std::io::stderr().flush();
-        let mut answer = String::new();
-        let _ = std::io::stdin().read_line(&mut answer);
-        if !matches!(answer.trim(), "y" | "Y" | "yes") {
-            eprintln!("declined: nothing was changed");
-            return exit::DECLINED;
-        }
+        ))
+    {
+        return exit::DECLINED;
     }
 
     let header = RunHeader {

@@ -69,6 +69,24 @@ async fn one_leaver_gets_their_account_and_room_back_as_they_were() {
         "apply changed the room and the account"
     );
 
+    // Without --yes and no terminal to ask on: the plan, and nothing else.
+    let sent = writes(&sim);
+    let shown = revert(&sim, &run_dir, &["--leaver", CARLA]).await;
+    assert_eq!(shown.code, 2, "{}", shown.stderr);
+    assert!(
+        shown
+            .stderr
+            .contains("carla.mendes@example.com: will change")
+            && shown.stderr.contains("no terminal to confirm on"),
+        "{}",
+        shown.stderr
+    );
+    assert_eq!(writes(&sim), sent);
+    assert!(
+        !run_dir.join("revert").exists(),
+        "no journal for work not done"
+    );
+
     let run = revert(&sim, &run_dir, &["--leaver", CARLA, "--yes"]).await;
     // Dmitri, a member of her room, is a leaver of the run too and still disabled:
     // DocSpace adds no disabled user to a room. The rest is back.
