@@ -372,3 +372,78 @@ async fn a_revert_killed_half_way_resumes_to_the_same_portal_as_a_whole_one() {
     let report = report(&revert_dir);
     assert_eq!(report["run"]["sessions"], 2);
 }
+
+/// Sends `METHOD PATH BODY` as the portal's owner; fails the test unless it succeeds.
+async fn as_owner(sim: &SimHandle, method: reqwest::Method, path: &str, body: Value) {
+    let answer = crate::support::http()
+        .request(method, format!("{}/api/2.0/{path}", sim.url()))
+        .bearer_auth(sim.owner_key())
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        answer.status().is_success(),
+        "{}",
+        answer.text().await.unwrap()
+    );
+}
+
+#[tokio::test]
+async fn a_room_someone_took_over_after_the_run_keeps_its_new_owner_unless_forced() {
+    let dir = tempfile::tempdir().unwrap();
+    let (sim, before, run_dir) = applied(dir.path()).await;
+    // The portal's owner brings Carla's room back and takes it over.
+    as_owner(
+        &sim,
+        reqwest::Method::PUT,
+        &format!("files/rooms/{CARLA_ROOM}/unarchive"),
+        json!({}),
+    )
+    .await;
+    let active_parent = folder(&before, CARLA_ROOM)["parent"].clone();
+    for _ in 0..1000 {
+        if folder(&sim.state(), CARLA_ROOM)["parent"] == active_parent {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    let owner_id = sim.state()["owner"].clone();
+    as_owner(
+        &sim,
+        reqwest::Method::POST,
+        "files/owner",
+        json!({ "folderIds": [CARLA_ROOM], "fileIds": [], "userId": owner_id }),
+    )
+    .await;
+    let taken = restorable(&sim.state(), CARLA, CARLA_ROOM);
+
+    let run = revert(&sim, &run_dir, &["--leaver", CARLA, "--yes"]).await;
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("owner      drifted      someone made"),
+        "{}",
+        run.stderr
+    );
+    let state = sim.state();
+    let now = restorable(&state, CARLA, CARLA_ROOM);
+    assert_eq!(now["owner"], taken["owner"], "the new owner keeps the room");
+    assert_eq!(now["members"], taken["members"], "and its members");
+    assert_eq!(now["status"], 1, "the account is back");
+    let report = report(&run_dir.join("revert"));
+    let carla = leaver(&report, CARLA);
+    assert_eq!(step(carla, "owner"), "skipped");
+    assert_eq!(step(carla, "members"), "skipped");
+
+    // --force: owner and members as before the run (Dmitri, still offboarded, aside).
+    let forced = revert(&sim, &run_dir, &["--leaver", CARLA, "--yes", "--force"]).await;
+    let after = restorable(&sim.state(), CARLA, CARLA_ROOM);
+    assert_eq!(
+        after["owner"],
+        folder(&before, CARLA_ROOM)["createdBy"],
+        "{}",
+        forced.stderr
+    );
+    let report = crate::apply::report(&run_dir.join("revert"));
+    assert_eq!(step(leaver(&report, CARLA), "owner"), "done");
+}
