@@ -58,6 +58,7 @@ pub async fn execute(
     settings: &Settings,
 ) -> Result<SessionEnd, RunError> {
     let mut jobs = Vec::new();
+    let mut records = Vec::new();
     for (leaver, leaver_plan) in manifest.leavers.iter().zip(&plan.leavers) {
         let label = leaver.user.to_string();
         if settings.only_failed && !past.failed(&label) {
@@ -93,29 +94,24 @@ pub async fn execute(
                 .as_deref()
                 .map(|t| crate::settings::hide_keys(t).into_owned()),
         };
-        engine
-            .journal
-            .record(Record::Leaver(record.clone()))
-            .await?;
+        // Written together below, before the lock-out: one fsync for many.
+        records.push(Record::Leaver(record.clone()));
         if class != "due" || todo.is_empty() {
             continue;
         }
         if past.needs_prior_account(&label) {
-            // Before the lock-out: what `offboard revert` gives back.
+            // What `offboard revert` gives back.
             let user = observed
                 .users
                 .get(&leaver.user.key())
                 .and_then(Lookup::found)
                 .expect("a due leaver was found");
-            engine
-                .journal
-                .record(Record::Prior(PriorRecord {
-                    at: now(),
-                    leaver: label.clone(),
-                    account: Some(prior::account(user, &observed.keys)),
-                    workspace: None,
-                }))
-                .await?;
+            records.push(Record::Prior(PriorRecord {
+                at: now(),
+                leaver: label.clone(),
+                account: Some(prior::account(user, &observed.keys)),
+                workspace: None,
+            }));
         }
         let found = |key: &str| {
             observed
@@ -166,6 +162,7 @@ pub async fn execute(
                     .any(|s| matches!(s, Step::Reassign | Step::Archive)),
         });
     }
+    engine.journal.record_all(records).await?;
     let _ = engine.events.send(Event::Started {
         leavers: jobs.len(),
     });

@@ -243,6 +243,34 @@ impl SharedJournal {
         }
     }
 
+    /// Appends records in their order; returns once all are on disk (a group
+    /// commit: one fsync for as many as the writer finds waiting).
+    pub async fn record_all(&self, records: Vec<Record>) -> Result<(), JournalError> {
+        let gone = || JournalError::Io {
+            path: self.path.clone(),
+            source: io::Error::other("the journal writer stopped"),
+        };
+        let mut answers = Vec::with_capacity(records.len());
+        for record in records {
+            let (reply, answer) = tokio::sync::oneshot::channel();
+            self.sender.send((record, reply)).map_err(|_| gone())?;
+            answers.push(answer);
+        }
+        for answer in answers {
+            match answer.await {
+                Ok(Ok(())) => {}
+                Ok(Err((kind, message))) => {
+                    return Err(JournalError::Io {
+                        path: self.path.clone(),
+                        source: io::Error::new(kind, message),
+                    });
+                }
+                Err(_) => return Err(gone()),
+            }
+        }
+        Ok(())
+    }
+
     fn seq(&self) -> u64 {
         self.next_seq
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
