@@ -11,8 +11,4 @@ mod session;
 mod show;
 mod source;
 
-pub use plan::{
-    ACTIONS, Item, ItemStatus, LeaverRevert, NO_PRIOR, Now, RevertOutcome, access_name, leaver,
-};
 pub use session::{Revert, default_run_dir, revert};
-pub use source::{Applied, AppliedLeaver, RoomAfter, leavers};

@@ -10,9 +10,6 @@
 
 use std::collections::BTreeMap;
 
-use schemars::JsonSchema;
-use serde::Serialize;
-
 use super::source::{AppliedLeaver, RoomAfter};
 use crate::docspace::model::{Employee, Folder, Share, UserKind, status};
 use crate::journal::{PriorMember, PriorWorkspace};
@@ -39,8 +36,7 @@ pub struct Now {
     pub prior_owner: Option<Lookup<Employee>>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ItemStatus {
     /// The portal is as the run left it: revert puts back what was.
     WillChange,
@@ -53,7 +49,7 @@ pub enum ItemStatus {
 }
 
 /// One thing revert restores for a leaver.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone)]
 pub struct Item {
     /// `enable`, `unarchive`, `owner`, `members` or `move_back`.
     pub action: String,
@@ -62,8 +58,7 @@ pub struct Item {
     pub detail: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RevertOutcome {
     /// At least one item will be restored.
     WillChange,
@@ -77,12 +72,9 @@ pub enum RevertOutcome {
 }
 
 /// What revert will do for one leaver.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone)]
 pub struct LeaverRevert {
     pub leaver: String,
-    pub user_id: Option<String>,
-    pub display_name: Option<String>,
-    pub workspace: u64,
     pub outcome: RevertOutcome,
     pub items: Vec<Item>,
     /// What the run changed for good: deleted API keys, reassigned data.
@@ -151,9 +143,6 @@ pub fn leaver(applied: &AppliedLeaver, now: &Now, force: bool) -> LeaverRevert {
     };
     LeaverRevert {
         leaver: applied.label.clone(),
-        user_id: applied.record.user_id.clone(),
-        display_name: applied.record.display_name.clone(),
-        workspace: applied.record.workspace,
         outcome,
         items,
         cannot_undo: cannot_undo(applied),
@@ -494,4 +483,118 @@ fn cannot_undo(applied: &AppliedLeaver) -> Vec<String> {
         ));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::journal::{LeaverRecord, PriorAccount};
+
+    fn applied(touched: &[&str]) -> AppliedLeaver {
+        AppliedLeaver {
+            label: "ann@example.com".into(),
+            record: LeaverRecord {
+                at: String::new(),
+                leaver: "ann@example.com".into(),
+                user_id: Some("ann".into()),
+                display_name: None,
+                workspace: 7,
+                workspace_kind: "folder".into(),
+                class: "due".into(),
+                reason: None,
+                steps: vec![],
+                ticket: None,
+            },
+            account: Some(PriorAccount {
+                user_id: "ann".into(),
+                email: "ann@example.com".into(),
+                display_name: "Ann".into(),
+                status: status::ACTIVE,
+                kind: "RoomAdmin".into(),
+                keys: vec![],
+            }),
+            workspace: Some(PriorWorkspace {
+                id: 7,
+                kind: "folder".into(),
+                title: "Ann's".into(),
+                owner: Some("ann".into()),
+                archived: false,
+                parent_id: Some(100),
+                members: vec![],
+            }),
+            touched: touched.iter().map(|s| s.to_string()).collect(),
+            ended: Default::default(),
+            keys_deleted: vec![],
+            reassigned_to: None,
+            reassigned: None,
+            room_after: None,
+            folder_after: Some(500),
+        }
+    }
+
+    fn now(user_status: u8, parent: i64) -> Now {
+        let user: Employee =
+            serde_json::from_value(serde_json::json!({ "id": "ann", "status": user_status }))
+                .unwrap();
+        let folder: Folder =
+            serde_json::from_value(serde_json::json!({ "id": 7, "parentId": parent })).unwrap();
+        Now {
+            user: Lookup::Found(user),
+            workspace: Some(Lookup::Found(folder)),
+            members: vec![],
+            prior_owner: None,
+        }
+    }
+
+    fn statuses(plan: &LeaverRevert) -> Vec<(&str, ItemStatus)> {
+        plan.items
+            .iter()
+            .map(|i| (i.action.as_str(), i.status))
+            .collect()
+    }
+
+    #[test]
+    fn an_item_is_restored_from_what_the_run_left_and_left_alone_when_changed_since() {
+        let run = applied(&["disable", "archive"]);
+        // As the run left it: both come back.
+        let plan = leaver(&run, &now(status::TERMINATED, 500), false);
+        assert_eq!(
+            statuses(&plan),
+            [
+                (ENABLE, ItemStatus::WillChange),
+                (MOVE_BACK, ItemStatus::WillChange)
+            ]
+        );
+        assert_eq!(plan.outcome, RevertOutcome::WillChange);
+        // As it was before: nothing to do.
+        let plan = leaver(&run, &now(status::ACTIVE, 100), false);
+        assert_eq!(
+            statuses(&plan),
+            [
+                (ENABLE, ItemStatus::Unchanged),
+                (MOVE_BACK, ItemStatus::Unchanged)
+            ]
+        );
+        assert_eq!(plan.outcome, RevertOutcome::Unchanged);
+        // Moved on by someone: drifted, unless forced.
+        let plan = leaver(&run, &now(status::ACTIVE, 900), false);
+        assert_eq!(plan.items[1].status, ItemStatus::Drifted);
+        assert_eq!(plan.outcome, RevertOutcome::Drifted);
+        let plan = leaver(&run, &now(status::ACTIVE, 900), true);
+        assert_eq!(plan.items[1].status, ItemStatus::WillChange);
+    }
+
+    #[test]
+    fn a_run_without_prior_state_is_not_guessed_at() {
+        let mut run = applied(&["disable", "archive"]);
+        run.account = None;
+        run.workspace = None;
+        let plan = leaver(&run, &now(status::TERMINATED, 500), true);
+        assert!(plan.items.iter().all(|i| i.status == ItemStatus::Cannot));
+        assert_eq!(plan.outcome, RevertOutcome::NoPrior);
+        // Nothing the run changed: nothing to restore.
+        let plan = leaver(&applied(&[]), &now(status::TERMINATED, 500), false);
+        assert!(plan.items.is_empty());
+        assert_eq!(plan.outcome, RevertOutcome::Unchanged);
+    }
 }
