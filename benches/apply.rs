@@ -13,7 +13,9 @@
 //! It prints, from the run's report and journal and the simulator's counters:
 //! - wall time ÷ (requests ÷ rate limit): 1.00 means every request went out as
 //!   soon as the limit allowed (target ≤ 1.10);
-//! - requests and POST+PUT writes per leaver (targets ≤ 9 and ≤ 3);
+//! - requests and POST+PUT writes per leaver (targets ≤ 10 and ≤ 3; two of the reads
+//!   record what `offboard revert` needs: a room workspace's members before the run,
+//!   the rooms the reassign hands over);
 //! - seconds from the start of the process until the last leaver was disabled
 //!   (≤ 5 s): pre-flight, the people list, the lock-out batches;
 //! - 429s, retries and failed leavers (target: none failed).
@@ -130,8 +132,8 @@ async fn main() {
         mark(ratio <= 1.10)
     );
     println!(
-        "  requests per leaver          {per_leaver:.2}   target ≤ 9     {}   ({requests} in all)",
-        mark(per_leaver <= 9.0)
+        "  requests per leaver          {per_leaver:.2}   target ≤ 10    {}   ({requests} in all)",
+        mark(per_leaver <= 10.0)
     );
     println!(
         "  POST+PUT per leaver          {writes_per_leaver:.2}   target ≤ 3     {}   ({writes} in all)",
