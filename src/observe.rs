@@ -57,14 +57,17 @@ pub enum Depth {
     Lockout,
 }
 
-/// Reads what the plan needs, concurrently under `pacer`. GET requests only.
-pub async fn observe(
-    client: &Client,
-    pacer: &Pacer,
-    manifest: &Manifest,
-    protect: Vec<UserRef>,
-    depth: Depth,
-) -> Result<Observed, PlanError> {
+/// Who the key acts as, and its scopes when it was created with restricted
+/// permissions.
+pub struct Preflight {
+    pub caller: Employee,
+    pub restricted_key: Option<Vec<String>>,
+}
+
+/// The key's pre-flight, for every command that reads the portal: a portal is
+/// there, the key is accepted, it acts as the portal owner or a DocSpace admin
+/// (who may disable other users), and whether its permissions are restricted.
+pub async fn preflight(client: &Client, pacer: &Pacer) -> Result<Preflight, PlanError> {
     // The first call says whether there is a portal at all: one attempt and, after a
     // failure on the way, one more announced on stderr. Nothing waits out a backoff
     // for a portal that is not there.
@@ -113,6 +116,24 @@ pub async fn observe(
         Ok(Some(key)) if !key.is_full() => Some(key.permissions),
         _ => None,
     };
+    Ok(Preflight {
+        caller,
+        restricted_key,
+    })
+}
+
+/// Reads what the plan needs, concurrently under `pacer`. GET requests only.
+pub async fn observe(
+    client: &Client,
+    pacer: &Pacer,
+    manifest: &Manifest,
+    protect: Vec<UserRef>,
+    depth: Depth,
+) -> Result<Observed, PlanError> {
+    let Preflight {
+        caller,
+        restricted_key,
+    } = preflight(client, pacer).await?;
     let wants = |step: Step| manifest.leavers.iter().any(|l| l.steps.contains(&step));
     let audit = if wants(Step::Audit) {
         audit_access(client, pacer).await?

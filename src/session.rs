@@ -136,7 +136,8 @@ pub fn default_run_dir(manifest: &Path) -> PathBuf {
     PathBuf::from("offboard-runs").join(stem)
 }
 
-fn say_error(err: &PlanError) {
+/// A pre-flight or reading problem as `error:` and `hint:` lines.
+pub fn say_error(err: &PlanError) {
     say!("error: {err}");
     if let Some(hint) = err.hint() {
         eprintln!("hint: {hint}");

@@ -123,10 +123,19 @@ pub async fn revert(r: Revert) -> u8 {
 
     let pacer = Arc::new(Pacer::new(&r.pacer));
     let client = Arc::new(r.client);
-    let caller = match pacer.call(Lane::Read, || client.me()).await {
-        Ok(me) => me,
+    // The key's pre-flight, as apply's: a portal, an admin's key with full
+    // permissions (a restricted one would be refused at every write).
+    let caller = match crate::observe::preflight(&client, &pacer).await {
+        Ok(preflight) if preflight.restricted_key.is_some() => {
+            say!(
+                "error: pre-flight failed: the API key is restricted to {}; revert would be refused at every write",
+                preflight.restricted_key.unwrap_or_default().join(", ")
+            );
+            return exit::PORTAL;
+        }
+        Ok(preflight) => preflight.caller,
         Err(err) => {
-            say!("error: cannot read the key's user: {err}");
+            crate::session::say_error(&err);
             return exit::PORTAL;
         }
     };

@@ -447,3 +447,26 @@ async fn a_room_someone_took_over_after_the_run_keeps_its_new_owner_unless_force
     let report = crate::apply::report(&run_dir.join("revert"));
     assert_eq!(step(leaver(&report, CARLA), "owner"), "done");
 }
+
+#[tokio::test]
+async fn a_read_only_key_is_refused_before_anything_is_sent() {
+    let dir = tempfile::tempdir().unwrap();
+    let (sim, _, run_dir) = applied(dir.path()).await;
+    let key = crate::apply::create_key(&sim, "read only", &["*:read"]).await;
+    let sent = writes(&sim);
+    let run = finish(against(
+        &sim.url(),
+        &key,
+        "revert",
+        &[run_dir.to_str().unwrap(), "--yes"],
+    ))
+    .await;
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("the API key is restricted to *:read"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains(&key), "the key stays out of sight");
+    assert_eq!(writes(&sim), sent);
+}
