@@ -470,3 +470,38 @@ async fn a_read_only_key_is_refused_before_anything_is_sent() {
     assert!(!run.stderr.contains(&key), "the key stays out of sight");
     assert_eq!(writes(&sim), sent);
 }
+
+/// Ctrl-C stops a revert as it stops apply: no new work, exit 130, the reports of an
+/// interrupted run; the same command resumes it.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_stops_a_revert_and_the_same_command_resumes_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let leavers = 12;
+    let (sim, _, run_dir) = crate::apply::applied(leavers, quick(), dir.path()).await;
+    let revert_dir = run_dir.join("revert");
+    let args = [run_dir.to_str().unwrap(), "--yes", "--concurrency", "2"];
+    let child = crate::apply::spawn_and_wait(
+        against(&sim.url(), sim.owner_key(), "revert", &args),
+        &revert_dir,
+        leavers + 4,
+    )
+    .await;
+    // SAFETY: sending a signal to our own child process.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let output = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(output.status.code(), Some(130));
+    let report = report(&revert_dir);
+    assert_eq!(report["run"]["state"], "interrupted");
+    assert!(
+        report["run"]["totals"]["interrupted"].as_u64().unwrap() > 0,
+        "{report:#}"
+    );
+    let resumed = revert(&sim, &run_dir, &args[1..]).await;
+    assert_eq!(resumed.code, 0, "{}\n{}", resumed.stdout, resumed.stderr);
+    let report = crate::apply::report(&revert_dir);
+    assert_eq!(report["run"]["state"], "finished");
+    assert_eq!(report["run"]["totals"]["interrupted"], 0, "{report:#}");
+}
