@@ -73,12 +73,8 @@ pub struct ApplyArgs {
     /// Refuse a saved plan older than this many hours.
     #[arg(long, default_value_t = 24, value_name = "HOURS")]
     pub max_plan_age: u64,
-    /// The portal's address, e.g. https://portal.example.com.
-    #[arg(long, env = "DOCSPACE_URL", value_name = "URL")]
-    pub portal: Option<String>,
-    /// A file holding the API key (default: the DOCSPACE_API_KEY variable).
-    #[arg(long, value_name = "FILE")]
-    pub api_key_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub access: PortalArgs,
     /// Also never offboard this account (email or user id); repeatable.
     #[arg(long, value_name = "USER")]
     pub protect: Vec<String>,
@@ -101,6 +97,17 @@ pub struct ApplyArgs {
     pub only_failed: bool,
     #[command(flatten)]
     pub pacing: PacingArgs,
+}
+
+/// Where the portal is and where the key comes from (`plan`, `apply`, `revert`).
+#[derive(Debug, clap::Args)]
+pub struct PortalArgs {
+    /// The portal's address, e.g. https://portal.example.com.
+    #[arg(long, env = "DOCSPACE_URL", value_name = "URL")]
+    pub portal: Option<String>,
+    /// A file holding the API key (default: the DOCSPACE_API_KEY variable).
+    #[arg(long, value_name = "FILE")]
+    pub api_key_file: Option<PathBuf>,
 }
 
 /// How fast `apply` and `revert` go: the one pacer's limits.
@@ -161,12 +168,8 @@ pub struct RevertArgs {
     /// repeatable. Default: every leaver of the run.
     #[arg(long, value_name = "USER")]
     pub leaver: Vec<String>,
-    /// The portal's address, e.g. https://portal.example.com.
-    #[arg(long, env = "DOCSPACE_URL", value_name = "URL")]
-    pub portal: Option<String>,
-    /// A file holding the API key (default: the DOCSPACE_API_KEY variable).
-    #[arg(long, value_name = "FILE")]
-    pub api_key_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub access: PortalArgs,
     /// Where the revert's journal and reports go [default: RUN_DIR/revert].
     /// Re-running with the same directory resumes the revert.
     #[arg(long, value_name = "DIR")]
@@ -220,12 +223,8 @@ pub struct PlanArgs {
     /// The manifest: YAML (or JSON) with `version: 1`, or CSV.
     #[arg(value_name = "MANIFEST")]
     pub manifest: PathBuf,
-    /// The portal's address, e.g. https://portal.example.com.
-    #[arg(long, env = "DOCSPACE_URL", value_name = "URL")]
-    pub portal: Option<String>,
-    /// A file holding the API key (default: the DOCSPACE_API_KEY variable).
-    #[arg(long, value_name = "FILE")]
-    pub api_key_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub access: PortalArgs,
     /// Also never offboard this account (email or user id); repeatable.
     #[arg(long, value_name = "USER")]
     pub protect: Vec<String>,

@@ -34,8 +34,8 @@ pub fn run(args: &ApplyArgs) -> u8 {
         return exit::INVALID;
     }
     let Some((client, protect)) = crate::setup::portal_client(
-        args.portal.as_deref(),
-        args.api_key_file.as_deref(),
+        args.access.portal.as_deref(),
+        args.access.api_key_file.as_deref(),
         &args.protect,
     ) else {
         return exit::INVALID;

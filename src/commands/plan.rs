@@ -30,8 +30,8 @@ pub fn run(args: &PlanArgs) -> u8 {
         return error_code(exit::INVALID);
     };
     let Some((client, protect)) = crate::setup::portal_client(
-        args.portal.as_deref(),
-        args.api_key_file.as_deref(),
+        args.access.portal.as_deref(),
+        args.access.api_key_file.as_deref(),
         &args.protect,
     ) else {
         return error_code(exit::INVALID);

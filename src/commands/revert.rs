@@ -7,9 +7,11 @@ use crate::exit;
 use crate::revert::{Revert, default_run_dir, revert};
 
 pub fn run(args: &RevertArgs) -> u8 {
-    let Some((client, _)) =
-        crate::setup::portal_client(args.portal.as_deref(), args.api_key_file.as_deref(), &[])
-    else {
+    let Some((client, _)) = crate::setup::portal_client(
+        args.access.portal.as_deref(),
+        args.access.api_key_file.as_deref(),
+        &[],
+    ) else {
         return exit::INVALID;
     };
     let session = Revert {
