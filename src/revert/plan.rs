@@ -81,6 +81,9 @@ pub struct LeaverRevert {
     pub cannot_undo: Vec<String>,
 }
 
+/// Why an item the run's unfinished archive step touched is judged drifted.
+pub const UNFINISHED: &str = "the run's archive step did not finish, so what it left is not known: --force restores the state before the run";
+
 /// Why an older run cannot be reverted item by item.
 pub const NO_PRIOR: &str = "the run changed it before offboard journaled the state it replaced (a run made by an older version): revert will not guess";
 
@@ -237,6 +240,21 @@ fn room(applied: &AppliedLeaver, prior: &PriorWorkspace, folder: &Folder, now: &
             status,
             "the room was archived before the run: revert leaves archived rooms as they are",
         ));
+        return items;
+    }
+    if applied.room_after.is_none() && applied.touched.contains("archive") {
+        // The archive step wrote but did not finish: what it left is not known,
+        // so what differs from before cannot be told from someone's later change.
+        let judge = |action: &str, as_before: bool| {
+            if as_before {
+                item(action, ItemStatus::Unchanged, "as before the run")
+            } else {
+                item(action, ItemStatus::Drifted, UNFINISHED)
+            }
+        };
+        items.push(judge(UNARCHIVE, !folder.is_archived()));
+        items.push(judge(OWNER, owner_now == owner_before));
+        items.push(judge(MEMBERS, members_now == members_before));
         return items;
     }
     if folder.is_archived() {
@@ -436,6 +454,7 @@ fn move_back(applied: &AppliedLeaver, prior: &PriorWorkspace, folder: &Folder) -
             ItemStatus::WillChange,
             &format!("move folder {} back into folder {before}", prior.title),
         ),
+        None => item(MOVE_BACK, ItemStatus::Drifted, UNFINISHED),
         _ => item(
             MOVE_BACK,
             ItemStatus::Drifted,
@@ -582,6 +601,19 @@ mod tests {
         assert_eq!(plan.outcome, RevertOutcome::Drifted);
         let plan = leaver(&run, &now(status::ACTIVE, 900), true);
         assert_eq!(plan.items[1].status, ItemStatus::WillChange);
+    }
+
+    #[test]
+    fn an_archive_that_did_not_finish_leaves_nothing_known_to_compare_with() {
+        let mut run = applied(&["archive"]);
+        run.folder_after = None;
+        let plan = leaver(&run, &now(status::ACTIVE, 500), false);
+        assert_eq!(statuses(&plan), [(MOVE_BACK, ItemStatus::Drifted)]);
+        assert_eq!(plan.items[0].detail, UNFINISHED);
+        let plan = leaver(&run, &now(status::ACTIVE, 500), true);
+        assert_eq!(plan.items[0].status, ItemStatus::WillChange);
+        let plan = leaver(&run, &now(status::ACTIVE, 100), false);
+        assert_eq!(plan.items[0].status, ItemStatus::Unchanged);
     }
 
     #[test]
