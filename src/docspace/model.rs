@@ -419,6 +419,13 @@ impl ApiKey {
                 .iter()
                 .any(|p| matches!(p.trim(), "*" | "*:write"))
     }
+
+    /// Whether `user_id` created the key (ids compared in any case).
+    pub fn created_by(&self, user_id: &str) -> bool {
+        self.create_by
+            .as_ref()
+            .is_some_and(|c| c.id.eq_ignore_ascii_case(user_id))
+    }
 }
 
 /// `GroupDto`.

@@ -15,11 +15,7 @@ pub(super) fn account(user: &Employee, keys: &[ApiKey]) -> PriorAccount {
         kind: user.kind().type_name().to_owned(),
         keys: keys
             .iter()
-            .filter(|k| {
-                k.create_by
-                    .as_ref()
-                    .is_some_and(|by| by.id.eq_ignore_ascii_case(&user.id))
-            })
+            .filter(|k| k.created_by(&user.id))
             .map(|k| PriorKey {
                 id: k.id.clone(),
                 name: k.name.clone(),

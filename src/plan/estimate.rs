@@ -48,15 +48,7 @@ pub(super) fn estimate(
         }
         if active("revoke_keys") {
             let user = plan.user_id.as_deref().unwrap_or_default();
-            requests += observed
-                .keys
-                .iter()
-                .filter(|k| {
-                    k.create_by
-                        .as_ref()
-                        .is_some_and(|c| c.id.eq_ignore_ascii_case(user))
-                })
-                .count() as u64;
+            requests += observed.keys.iter().filter(|k| k.created_by(user)).count() as u64;
         }
         if active("reassign") {
             requests += 3;

@@ -378,7 +378,7 @@ fn plan_step(
             let keys = observed
                 .keys
                 .iter()
-                .filter(|k| k.create_by.as_ref().is_some_and(|c| c.id == user.id))
+                .filter(|k| k.created_by(&user.id))
                 .count();
             if keys == 0 {
                 (StepStatus::Unchanged, "no API keys".to_owned())

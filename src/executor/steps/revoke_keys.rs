@@ -14,11 +14,7 @@ pub(super) async fn run(engine: &Engine, job: &Job) -> Result<StepEnd, StepError
     let keys: Vec<_> = engine
         .keys
         .iter()
-        .filter(|k| {
-            k.create_by
-                .as_ref()
-                .is_some_and(|c| same_id(&c.id, &job.user.id))
-        })
+        .filter(|k| k.created_by(&job.user.id))
         .collect();
     if keys.is_empty() {
         return Ok(StepEnd::Unchanged(json!({ "deleted": 0 })));
