@@ -14,13 +14,13 @@ use crate::docspace::Client;
 use crate::executor::{Engine, Past, Settings, execute};
 use crate::executor::{Pacer, PacerConfig};
 use crate::exit;
-use crate::journal::{FORMAT, Journal, Record, RunHeader, now, read_only};
+use crate::journal::{FORMAT, Journal, Record, Replay, RunHeader, now, read_only};
 use crate::manifest::{Diagnostic, Manifest, UserRef};
 use crate::observe::{Depth, PlanError, observe};
 use crate::plan::{Outcome, SavedPlan, plan};
 use crate::report::run as run_report;
 use crate::run_dir::hex;
-use crate::stops::{Ended, Stops};
+use crate::stops::Stops;
 
 /// Everything `apply` needs once the command line is read.
 pub struct Apply {
@@ -302,15 +302,8 @@ pub async fn apply_manifest(apply: Apply) -> u8 {
         started: now(),
         reverts: None,
     };
-    let (journal, replay) = match Journal::open(&apply.run_dir, header) {
-        Ok(opened) => opened,
-        Err(err) => {
-            say!("error: {err}");
-            if let Some(hint) = err.hint() {
-                say!("hint: {hint}");
-            }
-            return exit::INVALID;
-        }
+    let Some((journal, replay)) = open_journal(&apply.run_dir, header) else {
+        return exit::INVALID;
     };
     let past = Past::of(&replay, &apply.run_dir);
     let open = past.in_doubt_count();
@@ -360,41 +353,44 @@ pub async fn apply_manifest(apply: Apply) -> u8 {
     )
     .await;
     drop(engine);
-    let ended = stops.end().await;
-    let _ = progress.await;
-    let counters = pacer.counters.snapshot();
-    let session = match result {
-        Ok(session) => session,
-        Err(err) => {
-            say!("error: {err}");
-            eprintln!(
-                "hint: the journal holds everything up to this point; fix the cause and run apply again to resume"
-            );
-            return exit::FAILED;
-        }
-    };
+    let result = result.map(|session| (session.interrupted, session.failed));
     close(
         &journal,
         &settings.run_dir,
-        session.interrupted,
-        counters,
-        ended,
-        session.failed,
+        &pacer,
+        (stops, progress),
+        result,
+        "apply",
     )
     .await
 }
 
-/// Ends a session that wrote (`apply`, `revert`): its last journal record (finished,
-/// or interrupted and why), the reports, the summary; the exit code. `failed`:
-/// leavers this session saw fail that the report may not count.
+/// Ends a session that wrote (`apply`, `revert`) once its work stopped: the stop
+/// watchers and the progress display end, then its last journal record (finished,
+/// or interrupted and why), the reports, the summary; the exit code. `result`:
+/// whether the session was interrupted and how many leavers it saw fail (the
+/// report may not count them all), or what stopped the run.
 pub async fn close(
     journal: &crate::journal::SharedJournal,
     run_dir: &Path,
-    interrupted: bool,
-    counters: crate::journal::SessionCounters,
-    ended: Ended,
-    failed: usize,
+    pacer: &Pacer,
+    (stops, progress): (Stops, tokio::task::JoinHandle<()>),
+    result: Result<(bool, usize), crate::executor::RunError>,
+    command: &str,
 ) -> u8 {
+    let ended = stops.end().await;
+    let _ = progress.await;
+    let counters = pacer.counters.snapshot();
+    let (interrupted, failed) = match result {
+        Ok(session) => session,
+        Err(err) => {
+            say!("error: {err}");
+            eprintln!(
+                "hint: the journal holds everything up to this point; fix the cause and run {command} again to resume"
+            );
+            return exit::FAILED;
+        }
+    };
     let last = if interrupted {
         Record::Interrupted {
             at: now(),
@@ -428,6 +424,21 @@ pub async fn close(
         exit::FAILED
     } else {
         exit::SUCCESS
+    }
+}
+
+/// Opens (or resumes) the journal of a session that writes; a refusal is said with
+/// its hint (the caller exits 2).
+pub fn open_journal(run_dir: &Path, header: RunHeader) -> Option<(Journal, Replay)> {
+    match Journal::open(run_dir, header) {
+        Ok(opened) => Some(opened),
+        Err(err) => {
+            say!("error: {err}");
+            if let Some(hint) = err.hint() {
+                say!("hint: {hint}");
+            }
+            None
+        }
     }
 }
 

@@ -230,33 +230,22 @@ async fn leaver(r: &Reverter, job: &RevertJob, enabled: Option<End>) -> Result<b
             continue;
         }
         if r.stopping() {
-            let _ = r.events.send(Event::Finished {
-                leaver: job.label.clone(),
-                outcome: "interrupted",
-                error: None,
-            });
-            return Ok(false);
+            return Ok(interrupted(r, job));
         }
         let _ = r.events.send(Event::Step {
             leaver: job.label.clone(),
             step,
         });
         let end = match *step {
-            ENABLE => enable(r, job).await?,
             UNARCHIVE => unarchive(r, job).await?,
             OWNER => owner(r, job).await?,
             MEMBERS => members(r, job).await?,
             MOVE_BACK => move_back(r, job).await?,
-            _ => unreachable!("revert steps are the plan's actions"),
+            _ => unreachable!("the other steps are the plan's actions; `enable` ran first"),
         };
         if matches!(end, End::Failed(_)) && r.pacer.gone().is_cancelled() {
             // Cut short by a silent portal: the next session takes it up again.
-            let _ = r.events.send(Event::Finished {
-                leaver: job.label.clone(),
-                outcome: "interrupted",
-                error: None,
-            });
-            return Ok(false);
+            return Ok(interrupted(r, job));
         }
         r.end(job, step, &end).await?;
         match end {
@@ -275,6 +264,18 @@ async fn leaver(r: &Reverter, job: &RevertJob, enabled: Option<End>) -> Result<b
         error: failure.clone(),
     });
     Ok(failure.is_some())
+}
+
+/// A leaver whose items stop before their end (Ctrl-C, a silent portal): the items
+/// left have no end in the journal, so the report says `not_run` and the next
+/// session runs them. Not a failure.
+fn interrupted(r: &Reverter, job: &RevertJob) -> bool {
+    let _ = r.events.send(Event::Finished {
+        leaver: job.label.clone(),
+        outcome: "interrupted",
+        error: None,
+    });
+    false
 }
 
 /// `PUT people/status/1`: the account active again (idempotent).

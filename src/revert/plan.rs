@@ -419,7 +419,7 @@ pub fn describe(
 }
 
 /// `FileShare` as the DocSpace web client names room roles.
-pub fn access_name(access: u8) -> &'static str {
+fn access_name(access: u8) -> &'static str {
     match access {
         1 => "full access",
         2 => "viewer",

@@ -20,9 +20,7 @@ use crate::docspace::{ApiError, Client};
 use crate::executor::fileops::FileOps;
 use crate::executor::{Lane, Pacer, PacerConfig};
 use crate::exit;
-use crate::journal::{
-    FORMAT, Journal, LeaverRecord, Record, RunHeader, now, read_only, step_status,
-};
+use crate::journal::{FORMAT, LeaverRecord, Record, RunHeader, now, read_only, step_status};
 use crate::plan::Lookup;
 use crate::run_dir::hex;
 use crate::stops::Stops;
@@ -202,15 +200,8 @@ pub async fn revert(r: Revert) -> u8 {
         started: now(),
         reverts: Some(applied.header.run_id.clone()),
     };
-    let (journal, replay) = match Journal::open(&r.run_dir, header) {
-        Ok(opened) => opened,
-        Err(err) => {
-            say!("error: {err}");
-            if let Some(hint) = err.hint() {
-                say!("hint: {hint}");
-            }
-            return exit::INVALID;
-        }
+    let Some((journal, replay)) = crate::session::open_journal(&r.run_dir, header) else {
+        return exit::INVALID;
     };
     if replay.header().is_some() {
         eprintln!("resuming {}", r.run_dir.display());
@@ -220,13 +211,14 @@ pub async fn revert(r: Revert) -> u8 {
 
     // A leaver record per leaver, then the ends of what will not run.
     let mut jobs = Vec::new();
-    let mut recorded = Vec::new();
     for plan in &plans {
         let applied = fresh
             .iter()
             .find(|l| l.label == plan.leaver)
             .expect("a plan per fresh leaver");
-        recorded.push(record_plan(&journal, applied, plan).await);
+        if let Err(err) = record_plan(&journal, applied, plan).await {
+            return journal_failed(&err);
+        }
         let todo: Vec<&'static str> = ACTIONS
             .into_iter()
             .filter(|a| {
@@ -279,14 +271,12 @@ pub async fn revert(r: Revert) -> u8 {
             record.class = "due".into();
             record.reason = None;
         }
-        recorded.push(journal.record(Record::Leaver(record)).await);
+        if let Err(err) = journal.record(Record::Leaver(record)).await {
+            return journal_failed(&err);
+        }
         if !todo.is_empty() {
             jobs.push(job(source, todo));
         }
-    }
-    if let Some(Err(err)) = recorded.into_iter().find(Result::is_err) {
-        say!("error: cannot write the journal: {err}");
-        return exit::FAILED;
     }
 
     let (events, receiver) = mpsc::unbounded_channel();
@@ -308,20 +298,21 @@ pub async fn revert(r: Revert) -> u8 {
     let result = run(reverter.clone(), jobs, r.concurrency).await;
     let interrupted = reverter.cancel.is_cancelled() || pacer.gone().is_cancelled();
     drop(reverter);
-    let ended = stops.end().await;
-    let _ = progress.await;
-    let counters = pacer.counters.snapshot();
-    let failed = match result {
-        Ok(failed) => failed,
-        Err(err) => {
-            say!("error: {err}");
-            eprintln!(
-                "hint: the journal holds everything up to this point; fix the cause and run revert again to resume"
-            );
-            return exit::FAILED;
-        }
-    };
-    crate::session::close(&journal, &r.run_dir, interrupted, counters, ended, failed).await
+    let result = result.map(|failed| (interrupted, failed));
+    crate::session::close(
+        &journal,
+        &r.run_dir,
+        &pacer,
+        (stops, progress),
+        result,
+        "revert",
+    )
+    .await
+}
+
+fn journal_failed(err: &crate::journal::JournalError) -> u8 {
+    say!("error: cannot write the journal: {err}");
+    exit::FAILED
 }
 
 /// The leavers `--leaver` names (all when none), or the first name that is none of

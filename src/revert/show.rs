@@ -4,6 +4,7 @@ use std::fmt::Write as _;
 
 use super::plan::{ItemStatus, LeaverRevert, RevertOutcome};
 use super::source::AppliedLeaver;
+use crate::journal::step_status;
 
 fn outcome(outcome: RevertOutcome) -> &'static str {
     match outcome {
@@ -50,7 +51,7 @@ pub fn human(plans: &[LeaverRevert], resumed: &[&AppliedLeaver], portal: &str) -
             .record
             .steps
             .iter()
-            .filter(|s| !earlier.ended.contains_key(*s) || earlier.ended[*s] == "failed")
+            .filter(|s| !earlier.ended.contains_key(*s) || earlier.ended[*s] == step_status::FAILED)
             .map(String::as_str)
             .collect();
         let _ = writeln!(

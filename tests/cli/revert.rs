@@ -189,13 +189,12 @@ async fn a_folder_workspace_moves_back_where_it_was() {
     assert_eq!(step(leaver(&report, DMITRI), "move_back"), "done");
 }
 
-/// Moves a folder through the API as the portal's owner (someone tidying up after
-/// the run), and waits until the portal shows it moved.
-async fn move_folder(sim: &SimHandle, folder_id: i64, to: i64) {
+/// Sends `METHOD PATH BODY` as the portal's owner; fails the test unless it succeeds.
+async fn as_owner(sim: &SimHandle, method: reqwest::Method, path: &str, body: Value) {
     let answer = crate::support::http()
-        .put(format!("{}/api/2.0/files/fileops/move", sim.url()))
+        .request(method, format!("{}/api/2.0/{path}", sim.url()))
         .bearer_auth(sim.owner_key())
-        .json(&json!({ "folderIds": [folder_id], "fileIds": [], "destFolderId": to }))
+        .json(&body)
         .send()
         .await
         .unwrap();
@@ -204,13 +203,31 @@ async fn move_folder(sim: &SimHandle, folder_id: i64, to: i64) {
         "{}",
         answer.text().await.unwrap()
     );
+}
+
+/// Moves a folder through the API as the portal's owner (someone tidying up after
+/// the run), and waits until the portal shows it moved.
+async fn move_folder(sim: &SimHandle, folder_id: i64, to: i64) {
+    as_owner(
+        sim,
+        reqwest::Method::PUT,
+        "files/fileops/move",
+        json!({ "folderIds": [folder_id], "fileIds": [], "destFolderId": to }),
+    )
+    .await;
+    until_in(sim, folder_id, &json!(to)).await;
+}
+
+/// Returns once the simulator's state shows `folder_id` in `parent` (a file
+/// operation the test started has done its work); fails the test if it never does.
+async fn until_in(sim: &SimHandle, folder_id: i64, parent: &Value) {
     for _ in 0..1000 {
-        if folder(&sim.state(), folder_id)["parent"] == to {
+        if folder(&sim.state(), folder_id)["parent"] == *parent {
             return;
         }
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
-    panic!("folder {folder_id} never reached {to}");
+    panic!("folder {folder_id} never reached {parent}");
 }
 
 #[tokio::test]
@@ -373,22 +390,6 @@ async fn a_revert_killed_half_way_resumes_to_the_same_portal_as_a_whole_one() {
     assert_eq!(report["run"]["sessions"], 2);
 }
 
-/// Sends `METHOD PATH BODY` as the portal's owner; fails the test unless it succeeds.
-async fn as_owner(sim: &SimHandle, method: reqwest::Method, path: &str, body: Value) {
-    let answer = crate::support::http()
-        .request(method, format!("{}/api/2.0/{path}", sim.url()))
-        .bearer_auth(sim.owner_key())
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    assert!(
-        answer.status().is_success(),
-        "{}",
-        answer.text().await.unwrap()
-    );
-}
-
 #[tokio::test]
 async fn a_room_someone_took_over_after_the_run_keeps_its_new_owner_unless_forced() {
     let dir = tempfile::tempdir().unwrap();
@@ -401,13 +402,7 @@ async fn a_room_someone_took_over_after_the_run_keeps_its_new_owner_unless_force
         json!({}),
     )
     .await;
-    let active_parent = folder(&before, CARLA_ROOM)["parent"].clone();
-    for _ in 0..1000 {
-        if folder(&sim.state(), CARLA_ROOM)["parent"] == active_parent {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-    }
+    until_in(&sim, CARLA_ROOM, &folder(&before, CARLA_ROOM)["parent"]).await;
     let owner_id = sim.state()["owner"].clone();
     as_owner(
         &sim,
